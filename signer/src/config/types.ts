@@ -1,0 +1,81 @@
+import type { Alg, KeyStatus, Role } from "../algorithms.js";
+import type { Secret } from "./secret.js";
+
+/** One key as configured (SIGNER_CONFIG `keys[]` or an env shortcut). */
+export interface KeyConfig {
+  readonly kid: string;
+  /** `softkey:`, `pkcs11:` or `awskms:` URI (DESIGN.md A3). */
+  readonly uri: string;
+  readonly alg: Alg;
+  /** Initial registry status when the kid is first registered. */
+  readonly status: KeyStatus;
+  readonly description: string;
+  readonly usage: readonly string[];
+  /** Key material resolved by config from `env=` URIs or env shortcuts; never logged. */
+  readonly secret?: Secret;
+  /** Mock or `signer dev` key: refused in strict mode. */
+  readonly dev: boolean;
+  /** Defined by AUDIT_SIGNING_PRIVATE_KEY: accepted in strict mode only as an emergency key. */
+  readonly emergency: boolean;
+  /** Where it came from, for error messages: `SIGNER_CONFIG keys[2]` or an env variable name. */
+  readonly source: string;
+}
+
+/** Who a client certificate identity maps to. */
+export interface PrincipalConfig {
+  readonly id: string;
+  readonly match: { readonly cn?: string; readonly san_uri?: string };
+  readonly roles: readonly Role[];
+  readonly keys: readonly string[];
+  readonly rateLimit?: { readonly max: number; readonly windowMs: number };
+  readonly requireApiKey: boolean;
+}
+
+/** A named M-of-N signer set. */
+export interface MultisigPolicyConfig {
+  readonly id: string;
+  readonly threshold: number;
+  readonly signers: readonly string[];
+}
+
+/** Files for the main port's mutual TLS. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile: string;
+  readonly crlFile?: string;
+}
+
+/** The one validated, frozen configuration. Only config.ts builds it. */
+export interface Config {
+  /** NODE_ENV=production or REQUIRE_KMS=true. */
+  readonly strict: boolean;
+  readonly nodeEnv: string;
+  readonly host: string;
+  readonly port: number;
+  readonly managementHost: string;
+  readonly managementPort: number;
+  /** Null only outside strict mode before `signer dev` fills it in. */
+  readonly tls: TlsFiles | null;
+  readonly dataDir: string;
+  readonly databaseUrl?: Secret;
+  readonly keys: readonly KeyConfig[];
+  readonly defaultKid?: string;
+  readonly auditKid?: string;
+  readonly logKid?: string;
+  readonly logOrigin?: string;
+  readonly principals: readonly PrincipalConfig[];
+  readonly multisig: { readonly policies: readonly MultisigPolicyConfig[] };
+  /** SIGNING_PROXY_API_KEY: a shared second factor on top of mTLS. */
+  readonly apiKey?: Secret;
+  readonly logLevel: string;
+  readonly signerId: string;
+  readonly limits: {
+    readonly bodyLimitBytes: number;
+    readonly batchMaxItems: number;
+    readonly canonicalMaxBytes: number;
+    readonly canonicalMaxDepth: number;
+  };
+  /** Human-readable start-up warnings (e.g. the emergency key in use). */
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,90 @@
+import type { Alg, KeyStatus } from "../algorithms.js";
+
+/** A key as the registry records it. */
+export interface KeyRecord {
+  readonly kid: string;
+  readonly alg: Alg;
+  /** SPKI PEM; null for HMAC keys. */
+  readonly publicKeyPem: string | null;
+  readonly status: KeyStatus;
+  /** RFC 3339 time the kid was first registered. */
+  readonly deployedAt: string;
+  /** RFC 3339 time of the last status change. */
+  readonly updatedAt: string;
+  readonly description: string;
+  /** Backend kind (`softkey`, `pkcs11`, `awskms`), never the URI (it may hold a PIN reference). */
+  readonly backend: string;
+}
+
+/** One audit event exactly as DESIGN.md A6 defines it. */
+export interface AuditEvent {
+  readonly seq: number;
+  readonly ts: string;
+  readonly principal: string;
+  readonly op: string;
+  readonly kid: string | null;
+  readonly alg: string | null;
+  readonly digestHex: string | null;
+  readonly result: string;
+  readonly requestId: string;
+  readonly auditKid: string;
+  readonly prevHash: string;
+  readonly hash: string;
+  readonly signature: string | null;
+}
+
+/** The last committed event of the chain. */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Builds the events of one batch once the chain head is locked. It may be async (the seal is a
+ * signature); it runs inside the store's transaction, so a throw rolls the whole batch back.
+ */
+export type AuditBatchBuilder = (head: AuditHead | null) => Promise<readonly AuditEvent[]>;
+
+/** Persistence for the registry and the audit log. SQLite and PostgreSQL pass one conformance suite. */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  /** Apply pending versioned migrations (idempotent). */
+  migrate(): Promise<void>;
+  /** Throws when the store cannot serve requests (used by /readyz). */
+  ping(): Promise<void>;
+
+  /** Register a key if its kid is new; an existing record is returned unchanged. */
+  registerKey(record: KeyRecord): Promise<KeyRecord>;
+  getKey(kid: string): Promise<KeyRecord | null>;
+  listKeys(): Promise<KeyRecord[]>;
+  /** Change a key's status; throws StoreConflictError if the kid is unknown. */
+  setKeyStatus(kid: string, status: KeyStatus, at: string): Promise<KeyRecord>;
+
+  /**
+   * Append one batch to the audit chain atomically: lock the head (across processes), call
+   * `build(head)`, insert the events, commit (durably) — or roll back everything if anything fails.
+   * Throws StoreConflictError if the built events do not continue the head (wrong seq/prevHash).
+   */
+  appendAuditBatch(build: AuditBatchBuilder): Promise<readonly AuditEvent[]>;
+  auditHead(): Promise<AuditHead | null>;
+  /** Events with seq >= fromSeq, ascending, at most `limit`. */
+  readAuditEvents(fromSeq: number, limit: number): Promise<AuditEvent[]>;
+
+  close(): Promise<void>;
+}
+
+/** The store rejected a write because of its current state. */
+export class StoreConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StoreConflictError";
+  }
+}
+
+/** The store cannot be reached or written (maps to 503). */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
