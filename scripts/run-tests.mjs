@@ -35,7 +35,14 @@ if (selected.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
 const result = spawnSync(
   process.execPath,
-  ["--conditions=source", "--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...selected.sort()],
+  [
+    "--conditions=source",
+    "--import",
+    "tsx",
+    "--test",
+    `--test-concurrency=${concurrency}`,
+    ...selected.sort(),
+  ],
   { cwd: root, stdio: "inherit", env: process.env },
 );
 process.exit(result.status ?? 1);

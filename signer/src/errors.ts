@@ -26,7 +26,8 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorCode, string>> = Object.freeze({
   ERR_VALIDATION: "the request body, query or parameters do not match the schema",
   ERR_BAD_DIGEST: "digestHex is not 64 lowercase or uppercase hex characters",
-  ERR_CANONICALIZATION: "the payload cannot be canonicalized (RFC 8785): duplicate key, lone surrogate, too deep or too large",
+  ERR_CANONICALIZATION:
+    "the payload cannot be canonicalized (RFC 8785): duplicate key, lone surrogate, too deep or too large",
   ERR_UNAUTHENTICATED: "no valid client certificate identity or API key",
   ERR_FORBIDDEN: "the principal may not perform this operation or use this key",
   ERR_NOT_FOUND: "no such resource",
@@ -49,7 +50,11 @@ export class SignerError extends Error {
   readonly status: number;
   readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retryAfterSeconds?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "SignerError";
     this.code = code;

@@ -46,6 +46,20 @@ export interface TlsFiles {
   readonly crlFile?: string;
 }
 
+/** AWS settings for `awskms:` keys; config is the only reader of the environment, so they live here. */
+export interface AwsConfig {
+  /** AWS_REGION (or AWS_DEFAULT_REGION): the region for `awskms:` URIs that name none. */
+  readonly region?: string;
+  /** KMS_ENDPOINT: the endpoint for `awskms:` URIs that name none (e.g. `signer mock-kms`). */
+  readonly endpoint?: string;
+  /** AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, when set. */
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: Secret;
+    readonly sessionToken?: Secret;
+  };
+}
+
 /** The one validated, frozen configuration. Only config.ts builds it. */
 export interface Config {
   /** NODE_ENV=production or REQUIRE_KMS=true. */
@@ -68,6 +82,7 @@ export interface Config {
   readonly multisig: { readonly policies: readonly MultisigPolicyConfig[] };
   /** SIGNING_PROXY_API_KEY: a shared second factor on top of mTLS. */
   readonly apiKey?: Secret;
+  readonly aws: AwsConfig;
   readonly logLevel: string;
   readonly signerId: string;
   readonly limits: {

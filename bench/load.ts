@@ -1,0 +1,86 @@
+import { Pool } from "undici";
+
+/** Results of one load run. */
+export interface LoadResult {
+  readonly requests: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly throughput: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+}
+
+/** TLS client material for the load generator (server certificate verified against `ca`). */
+export interface LoadTls {
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/**
+ * Closed-loop load: `concurrency` workers each send one request at a time over keep-alive mTLS
+ * connections for `seconds`, after a short warm-up. Non-2xx answers and dropped connections count as errors.
+ */
+export async function runLoad(opts: {
+  url: string;
+  path: string;
+  body: () => string;
+  concurrency: number;
+  seconds: number;
+  warmupSeconds?: number;
+  tls: LoadTls;
+}): Promise<LoadResult> {
+  const pool = new Pool(opts.url, {
+    connections: opts.concurrency,
+    pipelining: 1,
+    connect: { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, servername: "localhost" },
+  });
+  const latencies: number[] = [];
+  let errors = 0;
+  let recording = false;
+  let stop = false;
+  const worker = async () => {
+    while (!stop) {
+      const started = performance.now();
+      try {
+        const res = await pool.request({
+          path: opts.path,
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: opts.body(),
+        });
+        await res.body.dump();
+        if (res.statusCode >= 300) throw new Error(`status ${res.statusCode}`);
+        if (recording) latencies.push(performance.now() - started);
+      } catch {
+        if (recording) errors++;
+      }
+    }
+  };
+  const workers = Array.from({ length: opts.concurrency }, worker);
+  await new Promise((r) => setTimeout(r, (opts.warmupSeconds ?? 0.5) * 1000));
+  recording = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, opts.seconds * 1000));
+  recording = false;
+  const seconds = (performance.now() - t0) / 1000;
+  stop = true;
+  await Promise.all(workers);
+  await pool.close();
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    throughput: latencies.length / seconds,
+    p50Ms: percentile(sorted, 50),
+    p95Ms: percentile(sorted, 95),
+    p99Ms: percentile(sorted, 99),
+  };
+}

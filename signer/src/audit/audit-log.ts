@@ -1,0 +1,121 @@
+import type { SigningBackend } from "../backends/backend.js";
+import { SignerError } from "../errors.js";
+import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { AuditEvent, Store } from "../store/store.js";
+import { type AuditInput, chainEvents } from "./event.js";
+
+interface Pending {
+  readonly inputs: readonly AuditInput[];
+  readonly resolve: (events: AuditEvent[]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** Options of the group-commit writer. */
+export interface AuditLogOptions {
+  readonly store: Store;
+  /** Resolves the audit key's backend for each batch, so a key outage fails the batch closed. */
+  readonly sealer: () => Promise<SigningBackend>;
+  readonly auditKid: string;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Most events in one transaction. */
+  readonly maxBatchEvents?: number;
+}
+
+/**
+ * The fail-closed, group-committing audit log. `record` resolves only after its events are durably
+ * committed and sealed; while one batch commits, new events queue and go together in the next one,
+ * so throughput is not one transaction per request.
+ */
+export class AuditLog {
+  readonly #opts: AuditLogOptions;
+  readonly #maxBatch: number;
+  #queue: Pending[] = [];
+  #queuedEvents = 0;
+  #running = false;
+  #idle: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(opts: AuditLogOptions) {
+    this.#opts = opts;
+    this.#maxBatch = opts.maxBatchEvents ?? 2048;
+  }
+
+  /** Append events; resolves with them once committed, rejects with ERR_AUDIT_UNAVAILABLE otherwise. */
+  record(inputs: readonly AuditInput[]): Promise<AuditEvent[]> {
+    if (this.#closed) {
+      return Promise.reject(new SignerError("ERR_AUDIT_UNAVAILABLE", "the audit log is shutting down"));
+    }
+    if (inputs.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ inputs, resolve, reject });
+      this.#queuedEvents += inputs.length;
+      if (!this.#running) this.#idle = this.#drain();
+    });
+  }
+
+  /** Commit what is queued, then refuse new events. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#idle;
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#take();
+        await this.#commit(batch);
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #take(): Pending[] {
+    const batch: Pending[] = [];
+    let events = 0;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      if (batch.length > 0 && events + next.inputs.length > this.#maxBatch) break;
+      batch.push(next);
+      events += next.inputs.length;
+      this.#queue.shift();
+    }
+    this.#queuedEvents -= events;
+    return batch;
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    const { store, metrics, auditKid } = this.#opts;
+    const inputs = batch.flatMap((p) => p.inputs);
+    const started = process.hrtime.bigint();
+    try {
+      const committed = await store.appendAuditBatch(async (head) => {
+        const events = chainEvents(head, inputs, auditKid, new Date().toISOString());
+        // Seal: the audit key signs the last hash, authenticating the batch and everything before it.
+        const last = events[events.length - 1]!;
+        const sealer = await this.#opts.sealer();
+        const signature = await sealer.sign(Buffer.from(last.hash, "hex"));
+        events[events.length - 1] = { ...last, signature: signature.toString("base64") };
+        return events;
+      });
+      metrics.auditAppendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.auditBatchSize.observe(committed.length);
+      let offset = 0;
+      for (const p of batch) {
+        p.resolve(committed.slice(offset, offset + p.inputs.length));
+        offset += p.inputs.length;
+      }
+    } catch (err) {
+      metrics.auditFailures.inc({ reason: err instanceof Error ? err.name : "unknown" });
+      this.#opts.logger.error({ err, events: inputs.length }, "audit batch could not be committed");
+      // Fail closed: no caller of this batch gets its result.
+      const refusal = new SignerError("ERR_AUDIT_UNAVAILABLE", "the audit event could not be committed", {
+        cause: err,
+      });
+      for (const p of batch) p.reject(refusal);
+    }
+  }
+}

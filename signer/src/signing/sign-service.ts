@@ -1,0 +1,166 @@
+import type { Alg } from "../algorithms.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import type { AuditInput } from "../audit/event.js";
+import type { Permission } from "../auth/permissions.js";
+import type { Principal } from "../auth/principal.js";
+import { BackendUnavailableError } from "../backends/backend.js";
+import { isSignerError, SignerError } from "../errors.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { KeyRegistry } from "../registry/key-registry.js";
+
+/** One digest to sign. */
+export interface SignItem {
+  readonly digestHex: string;
+  readonly kid?: string | undefined;
+}
+
+/** A signature as the API returns it. */
+export interface SignResult {
+  readonly kid: string;
+  readonly alg: Alg;
+  readonly signature: string;
+  readonly digestHex: string;
+  readonly signedAt: string;
+  readonly auditSeq: number;
+}
+
+/** What a batch item turns into: a result or a client-safe error. */
+export type SignOutcome = SignResult | { readonly error: SignerError };
+
+/** Dependencies of the signing flow. */
+export interface SignServiceDeps {
+  readonly registry: KeyRegistry;
+  readonly audit: AuditLog;
+  readonly metrics: Metrics;
+  readonly defaultKid: string | undefined;
+}
+
+interface Prepared {
+  readonly kid: string;
+  readonly alg: Alg;
+  readonly digestHex: string;
+  readonly signature: Buffer;
+}
+
+/**
+ * The signing flow: authorize → sign in the backend → audit (group commit) → release.
+ * Nothing is released unless its audit event committed; refusals are audited too.
+ */
+export class SignService {
+  readonly #deps: SignServiceDeps;
+
+  constructor(deps: SignServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Sign every item; per-item failures are returned in place (the batch route), never thrown. */
+  async signMany(
+    principal: Principal,
+    permission: Permission,
+    op: string,
+    requestId: string,
+    items: readonly SignItem[],
+  ): Promise<SignOutcome[]> {
+    const prepared = await Promise.all(items.map((item) => this.#prepare(principal, permission, item)));
+    const events: AuditInput[] = prepared.map((p, i) =>
+      p instanceof SignerError
+        ? {
+            principal: principal.id,
+            op,
+            kid: items[i]!.kid ?? this.#deps.defaultKid ?? null,
+            alg: null,
+            digestHex: normalizeDigest(items[i]!.digestHex),
+            result: `refused:${p.code}`,
+            requestId,
+          }
+        : {
+            principal: principal.id,
+            op,
+            kid: p.kid,
+            alg: p.alg,
+            digestHex: p.digestHex,
+            result: "ok",
+            requestId,
+          },
+    );
+    // Fail closed: if the audit commit fails this throws ERR_AUDIT_UNAVAILABLE and no signature leaves.
+    const committed = await this.#deps.audit.record(events);
+    return prepared.map((p, i) => {
+      if (p instanceof SignerError) return { error: p };
+      const event = committed[i]!;
+      return {
+        kid: p.kid,
+        alg: p.alg,
+        signature: p.signature.toString("base64"),
+        digestHex: p.digestHex,
+        signedAt: event.ts,
+        auditSeq: event.seq,
+      };
+    });
+  }
+
+  /** Sign one digest; a refusal is thrown (after it was audited). */
+  async signOne(
+    principal: Principal,
+    permission: Permission,
+    op: string,
+    requestId: string,
+    item: SignItem,
+  ): Promise<SignResult> {
+    const [outcome] = await this.signMany(principal, permission, op, requestId, [item]);
+    if (!outcome) throw new SignerError("ERR_INTERNAL", "no signing outcome");
+    if ("error" in outcome) throw outcome.error;
+    return outcome;
+  }
+
+  async #prepare(
+    principal: Principal,
+    permission: Permission,
+    item: SignItem,
+  ): Promise<Prepared | SignerError> {
+    try {
+      // Roles first: a principal without the permission learns nothing about keys.
+      if (!principal.permissions.has(permission)) {
+        return new SignerError("ERR_FORBIDDEN", `principal ${principal.id} lacks ${permission}`);
+      }
+      const kid = item.kid ?? this.#deps.defaultKid;
+      if (kid === undefined)
+        return new SignerError("ERR_VALIDATION", "no kid given and no default key configured");
+      // A principal may only sign with the kids granted to it.
+      if (!principal.keys.has(kid)) {
+        return new SignerError("ERR_FORBIDDEN", `principal ${principal.id} may not use key ${kid}`);
+      }
+      const { backend, record } = await this.#deps.registry.signer(kid);
+      const digest = Buffer.from(item.digestHex, "hex");
+      if (digest.length !== 32) return new SignerError("ERR_BAD_DIGEST", "digestHex must be 32 bytes of hex");
+      const end = this.#deps.metrics.signSeconds.startTimer({ alg: record.alg, backend: backend.kind });
+      try {
+        const signature = await backend.sign(digest);
+        end();
+        return { kid, alg: record.alg, digestHex: digest.toString("hex"), signature };
+      } catch (err) {
+        this.#deps.metrics.signFailures.inc({
+          alg: record.alg,
+          backend: backend.kind,
+          reason: errorName(err),
+        });
+        if (err instanceof BackendUnavailableError || isSignerError(err)) throw err;
+        throw new SignerError("ERR_BACKEND_UNAVAILABLE", `key ${kid} could not sign`, { cause: err });
+      }
+    } catch (err) {
+      if (isSignerError(err)) return err;
+      if (err instanceof BackendUnavailableError) {
+        return new SignerError("ERR_BACKEND_UNAVAILABLE", "the key backend is unavailable", { cause: err });
+      }
+      throw err;
+    }
+  }
+}
+
+function normalizeDigest(digestHex: string): string | null {
+  return /^[0-9a-fA-F]{64}$/.test(digestHex) ? digestHex.toLowerCase() : null;
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : "unknown";
+}

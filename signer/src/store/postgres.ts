@@ -1,0 +1,199 @@
+import pg from "pg";
+import { KEY_STATUSES, type KeyStatus } from "../algorithms.js";
+import { assertContinuesHead, headAfter } from "./chain.js";
+import {
+  assertSchemaName,
+  inTransaction,
+  mapPgError,
+  migratePostgres,
+  type Query,
+  withSessionSettings,
+} from "./postgres-support.js";
+import {
+  AUDIT_EVENT_COLUMNS,
+  type AuditEventRow,
+  type AuditHeadRow,
+  assertPaging,
+  eventFromRow,
+  eventParams,
+  headFromRow,
+  KEY_COLUMNS,
+  type KeyRow,
+  keyFromRow,
+  keyParams,
+} from "./rows.js";
+import { SerialQueue } from "./serial-queue.js";
+import {
+  type AuditBatchBuilder,
+  type AuditEvent,
+  type AuditHead,
+  type KeyRecord,
+  type Store,
+  StoreConflictError,
+  StoreUnavailableError,
+} from "./store.js";
+
+/** Options of openPostgresStore. */
+export interface PostgresStoreOptions {
+  /** Maximum pool connections (default 10). */
+  readonly poolSize?: number;
+  /** Schema to use (set as search_path); lets tests and tenants share one database. */
+  readonly schema?: string;
+  /** Sessions default to read-only and migrate() only checks the schema version. */
+  readonly readonly?: boolean;
+  /** `application_name` shown in pg_stat_activity (default `signing-proxy`). */
+  readonly applicationName?: string;
+  /** Give up connecting after this long (default 5000 ms), so an outage surfaces as a 503. */
+  readonly connectionTimeoutMs?: number;
+  /** Called with errors of idle pool clients (already handled; for logging). */
+  readonly onPoolError?: (err: Error) => void;
+}
+
+const EVENT_TYPES = ["bigint", ...Array<string>(AUDIT_EVENT_COLUMNS.length - 1).fill("text")];
+// unnest() turns one array per column into rows: one parameterised statement per batch, with
+// 13 parameters whatever the batch size (a VALUES list would hit the 65535-parameter limit).
+const INSERT_EVENTS = `INSERT INTO audit_events (${AUDIT_EVENT_COLUMNS.join(", ")})
+  SELECT * FROM unnest(${EVENT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})`;
+const SELECT_EVENTS = `SELECT ${AUDIT_EVENT_COLUMNS.join(", ")} FROM audit_events
+  WHERE seq >= $1 ORDER BY seq LIMIT $2`;
+const INSERT_KEY = `INSERT INTO keys (${KEY_COLUMNS.join(", ")})
+  VALUES (${KEY_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")}) ON CONFLICT (kid) DO NOTHING`;
+
+/** Open a PostgreSQL store over a connection pool (connections are made lazily). */
+export function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Store {
+  const settings: Record<string, string> = {};
+  if (opts.schema !== undefined) {
+    assertSchemaName(opts.schema);
+    settings.search_path = opts.schema;
+  }
+  if (opts.readonly === true) settings.default_transaction_read_only = "on";
+  const pool = new pg.Pool({
+    connectionString: withSessionSettings(url, settings),
+    max: opts.poolSize ?? 10,
+    application_name: opts.applicationName ?? "signing-proxy",
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5000,
+    // A stalled builder must not hold the audit head lock of every replica indefinitely.
+    idle_in_transaction_session_timeout: 30_000,
+    keepAlive: true,
+  });
+  // An idle client losing its connection emits 'error' on the pool; unhandled, it would crash
+  // the process. The pool drops that client and the next query reconnects.
+  pool.on("error", (err) => opts.onPoolError?.(err));
+  return new PostgresStore(pool, opts.readonly === true);
+}
+
+class PostgresStore implements Store {
+  readonly kind = "postgres" as const;
+  readonly #pool: pg.Pool;
+  readonly #readonly: boolean;
+  // FOR UPDATE serialises replicas; this queue keeps one process from parking many pool clients
+  // on the same row lock (which could starve a builder that needs a connection itself).
+  readonly #appends = new SerialQueue();
+  #closing: Promise<void> | undefined;
+
+  constructor(pool: pg.Pool, readonly: boolean) {
+    this.#pool = pool;
+    this.#readonly = readonly;
+  }
+
+  async migrate(): Promise<void> {
+    this.#assertOpen();
+    await migratePostgres(this.#pool, this.#readonly);
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    await this.#q("SELECT 1");
+  }
+
+  async registerKey(record: KeyRecord): Promise<KeyRecord> {
+    this.#assertOpen();
+    // DO NOTHING keeps the first registration authoritative (kids are never re-bound).
+    await this.#q(INSERT_KEY, keyParams(record));
+    const key = await this.getKey(record.kid);
+    if (key === null) throw new Error(`key ${record.kid} vanished after insert`);
+    return key;
+  }
+
+  async getKey(kid: string): Promise<KeyRecord | null> {
+    this.#assertOpen();
+    const r = await this.#q<KeyRow>("SELECT * FROM keys WHERE kid = $1", [kid]);
+    const row = r.rows[0];
+    return row === undefined ? null : keyFromRow(row);
+  }
+
+  async listKeys(): Promise<KeyRecord[]> {
+    this.#assertOpen();
+    // COLLATE "C": byte order, the same as SQLite, whatever the database locale.
+    const r = await this.#q<KeyRow>('SELECT * FROM keys ORDER BY kid COLLATE "C"');
+    return r.rows.map(keyFromRow);
+  }
+
+  async setKeyStatus(kid: string, status: KeyStatus, at: string): Promise<KeyRecord> {
+    this.#assertOpen();
+    if (!KEY_STATUSES.includes(status)) throw new RangeError(`unknown key status ${String(status)}`);
+    const r = await this.#q<KeyRow>(
+      "UPDATE keys SET status = $1, updated_at = $2 WHERE kid = $3 RETURNING *",
+      [status, at, kid],
+    );
+    const row = r.rows[0];
+    if (row === undefined) throw new StoreConflictError(`unknown kid ${kid}`);
+    return keyFromRow(row);
+  }
+
+  async appendAuditBatch(build: AuditBatchBuilder): Promise<readonly AuditEvent[]> {
+    this.#assertOpen();
+    return this.#appends.run(() =>
+      inTransaction(this.#pool, async (q) => {
+        // The row lock is held until COMMIT: every other appender, in any replica, waits here.
+        const locked = await q<AuditHeadRow>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
+        const head = headFromRow(locked.rows[0]);
+        const events = await build(head);
+        assertContinuesHead(head, events);
+        await insertBatch(q, head, events);
+        return events;
+      }),
+    );
+  }
+
+  async auditHead(): Promise<AuditHead | null> {
+    this.#assertOpen();
+    const r = await this.#q<AuditHeadRow>("SELECT seq, hash FROM audit_head WHERE id = 1");
+    return headFromRow(r.rows[0]);
+  }
+
+  async readAuditEvents(fromSeq: number, limit: number): Promise<AuditEvent[]> {
+    this.#assertOpen();
+    assertPaging(fromSeq, limit);
+    if (limit === 0) return [];
+    const r = await this.#q<AuditEventRow>(SELECT_EVENTS, [fromSeq, limit]);
+    return r.rows.map(eventFromRow);
+  }
+
+  close(): Promise<void> {
+    // Idempotent; an append in flight finishes (commit or rollback) before the pool ends.
+    this.#closing ??= this.#appends.drain().then(() => this.#pool.end());
+    return this.#closing;
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new StoreUnavailableError("postgres store is closed");
+  }
+
+  async #q<R extends pg.QueryResultRow>(text: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(text, params);
+    } catch (e) {
+      throw mapPgError(e);
+    }
+  }
+}
+
+async function insertBatch(q: Query, head: AuditHead | null, events: readonly AuditEvent[]): Promise<void> {
+  const next = headAfter(head, events);
+  if (next === null || next === head) return;
+  const rows = events.map(eventParams);
+  const columns = AUDIT_EVENT_COLUMNS.map((_, i) => rows.map((row) => row[i] ?? null));
+  await q(INSERT_EVENTS, columns);
+  await q("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [next.seq, next.hash]);
+}
