@@ -33,7 +33,13 @@ interface ServerInfo {
 
 const dir = mkdtempSync(join(tmpdir(), "signer-bench-"));
 const child = fork(new URL("./server.ts", import.meta.url).pathname, [dir], {
-  execArgv: ["--conditions=source", "--import", "tsx"],
+  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server process (open it in Chrome DevTools).
+  execArgv: [
+    "--conditions=source",
+    "--import",
+    "tsx",
+    ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+  ],
   stdio: ["ignore", "inherit", "inherit", "ipc"],
 });
 const info = await new Promise<ServerInfo>((resolve, reject) => {

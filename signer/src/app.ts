@@ -11,6 +11,7 @@ import { installStrictJson } from "./http/strict-json.js";
 import type { Logger } from "./observability/logger.js";
 import type { Metrics } from "./observability/metrics.js";
 import type { KeyRegistry } from "./registry/key-registry.js";
+import { auditRoutes } from "./routes/audit.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
 import { signRoutes } from "./routes/sign.js";
@@ -36,6 +37,13 @@ export interface TlsMaterial {
   readonly ca: Buffer;
   readonly crl?: Buffer;
 }
+
+/** Audit op names of the signing routes. */
+const SIGNING_OPS: Readonly<Record<string, string>> = Object.freeze({
+  "/sign/hash": "sign.hash",
+  "/sign/canonical": "sign.canonical",
+  "/sign/batch": "sign.batch",
+});
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -102,7 +110,26 @@ export async function buildApp(deps: AppDeps, tls: TlsMaterial): Promise<Fastify
     });
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
-  installAuthentication(app, { principals: deps.principals, sharedApiKey: config.apiKey });
+  installAuthentication(app, {
+    principals: deps.principals,
+    sharedApiKey: config.apiKey,
+    onRefused: async (request, who, error) => {
+      const op = SIGNING_OPS[request.routeOptions.url ?? ""];
+      if (!op) return;
+      // Refused attempts to obtain a signature are part of the audit trail.
+      await deps.audit.record([
+        {
+          principal: who,
+          op,
+          kid: null,
+          alg: null,
+          digestHex: null,
+          result: `refused:${error.code}`,
+          requestId: request.id,
+        },
+      ]);
+    },
+  });
 
   const signer = new SignService({
     registry: deps.registry,
@@ -123,6 +150,7 @@ export async function buildApp(deps: AppDeps, tls: TlsMaterial): Promise<Fastify
     ...limits,
   });
   await app.register(keyRoutes, { registry: deps.registry, requirePermission: true });
+  await app.register(auditRoutes, { store: deps.store });
   return app;
 }
 

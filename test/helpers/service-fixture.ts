@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Agent } from "undici";
 import { writeDevCerts } from "../../signer/src/certs/write-dev-certs.js";
 import { loadConfig } from "../../signer/src/config/config.js";
-import { createLogger } from "../../signer/src/observability/logger.js";
+import { createLogger, type Logger } from "../../signer/src/observability/logger.js";
 import { type RunningService, startService } from "../../signer/src/service.js";
 import { tlsAgent } from "./tls-client.js";
 
@@ -35,7 +35,12 @@ function pem(alg: "ed25519" | "ec" | "rsa"): string {
 
 /** Start a full service (SQLite unless env gives DATABASE_URL) on ephemeral ports. */
 export async function startFixture(
-  options: { env?: Record<string, string>; configPatch?: Record<string, unknown>; clients?: string[] } = {},
+  options: {
+    env?: Record<string, string>;
+    configPatch?: Record<string, unknown>;
+    clients?: string[];
+    logger?: Logger;
+  } = {},
 ): Promise<ServiceFixture> {
   const dir = mkdtempSync(join(tmpdir(), "signer-e2e-"));
   const clients = ["memory-layer", "auditor", "stranger", "operator", ...(options.clients ?? [])];
@@ -93,7 +98,7 @@ export async function startFixture(
     LOG_LEVEL: "silent",
     ...options.env,
   };
-  const service = await startService(loadConfig(env), { logger: createLogger("silent") });
+  const service = await startService(loadConfig(env), { logger: options.logger ?? createLogger("silent") });
   const ca = readFileSync(certs.caCert);
   const agents: Agent[] = [];
   return {

@@ -32,7 +32,6 @@ export class AuditLog {
   readonly #opts: AuditLogOptions;
   readonly #maxBatch: number;
   #queue: Pending[] = [];
-  #queuedEvents = 0;
   #running = false;
   #idle: Promise<void> = Promise.resolve();
   #closed = false;
@@ -50,8 +49,12 @@ export class AuditLog {
     if (inputs.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.#queue.push({ inputs, resolve, reject });
-      this.#queuedEvents += inputs.length;
-      if (!this.#running) this.#idle = this.#drain();
+      if (!this.#running) {
+        this.#running = true;
+        // Wait one turn of the event loop before committing: the requests whose bytes arrived in this
+        // poll phase queue up meanwhile and share the transaction, the fsync and the seal.
+        this.#idle = new Promise<void>((done) => setImmediate(() => this.#drain().then(done, done)));
+      }
     });
   }
 
@@ -62,7 +65,6 @@ export class AuditLog {
   }
 
   async #drain(): Promise<void> {
-    this.#running = true;
     try {
       while (this.#queue.length > 0) {
         const batch = this.#take();
@@ -83,7 +85,6 @@ export class AuditLog {
       events += next.inputs.length;
       this.#queue.shift();
     }
-    this.#queuedEvents -= events;
     return batch;
   }
 

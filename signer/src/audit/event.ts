@@ -6,7 +6,10 @@ import type { AuditEvent } from "../store/store.js";
 export const GENESIS_HASH = "0".repeat(64);
 
 /** What a caller of the audit log supplies; the log adds seq, ts, auditKid, prevHash, hash, signature. */
-export type AuditInput = Pick<AuditEvent, "principal" | "op" | "kid" | "alg" | "digestHex" | "result" | "requestId">;
+export type AuditInput = Pick<
+  AuditEvent,
+  "principal" | "op" | "kid" | "alg" | "digestHex" | "result" | "requestId"
+>;
 
 /** An event before hashing: every A6 field except `hash` and `signature`. */
 export type UnhashedEvent = Omit<AuditEvent, "hash" | "signature">;
