@@ -66,6 +66,30 @@ describe("main port: mutual TLS 1.3 is required", () => {
   });
 });
 
+describe("principals matched by SAN URI", () => {
+  let fx: ServiceFixture;
+  before(async () => {
+    fx = await startFixture({
+      clients: ["alice-laptop=spiffe://ops/alice"],
+      configPatch: {
+        principals: [
+          { id: "op-alice", match: { san_uri: "spiffe://ops/alice" }, roles: ["SuperAdmin"], keys: ["k-ecdsa"] },
+          { id: "memory-layer", match: { cn: "memory-layer" }, roles: ["service"], keys: ["k-ed25519"] },
+        ],
+      },
+    });
+  });
+  after(async () => fx.close());
+
+  test("a certificate whose SAN URI matches signs as that principal, with its keys only", async () => {
+    const agent = fx.agent("alice-laptop");
+    const ok = await call(agent, `${fx.service.url}/sign/hash`, { body: { digestHex, kid: "k-ecdsa" } });
+    assert.equal(ok.status, 200, ok.text);
+    const other = await call(agent, `${fx.service.url}/sign/hash`, { body: { digestHex, kid: "k-ed25519" } });
+    assert.equal(other.status, 403);
+  });
+});
+
 describe("SIGNING_PROXY_API_KEY as a second factor", () => {
   let fx: ServiceFixture;
   const apiKey = "k_test_0123456789abcdef0123456789";

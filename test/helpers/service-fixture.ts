@@ -44,7 +44,12 @@ export async function startFixture(
 ): Promise<ServiceFixture> {
   const dir = mkdtempSync(join(tmpdir(), "signer-e2e-"));
   const clients = ["memory-layer", "auditor", "stranger", "operator", ...(options.clients ?? [])];
-  const certs = await writeDevCerts(join(dir, "certs"), { clients: clients.map((cn) => ({ cn })) });
+  // "cn=uri" also puts a SAN URI in that client's certificate.
+  const specs = clients.map((c) => {
+    const [cn, sanUri] = c.split("=", 2) as [string, string | undefined];
+    return sanUri ? { cn, sanUri } : { cn };
+  });
+  const certs = await writeDevCerts(join(dir, "certs"), { clients: specs });
   const keyFile = (name: string, content: string | Buffer) => {
     const path = join(dir, name);
     writeFileSync(path, content, { mode: 0o600 });
@@ -107,7 +112,7 @@ export async function startFixture(
     ca,
     hmacSecret,
     agent(cn: string) {
-      const base = cn === "dev-client" ? "client" : cn;
+      const base = cn === "dev-client" ? "client" : cn.split("=")[0]!;
       const agent = tlsAgent({
         ca,
         cert: readFileSync(join(dir, "certs", `${base}.crt`)),
