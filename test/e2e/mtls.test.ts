@@ -73,7 +73,12 @@ describe("principals matched by SAN URI", () => {
       clients: ["alice-laptop=spiffe://ops/alice"],
       configPatch: {
         principals: [
-          { id: "op-alice", match: { san_uri: "spiffe://ops/alice" }, roles: ["SuperAdmin"], keys: ["k-ecdsa"] },
+          {
+            id: "op-alice",
+            match: { san_uri: "spiffe://ops/alice" },
+            roles: ["SuperAdmin"],
+            keys: ["k-ecdsa"],
+          },
           { id: "memory-layer", match: { cn: "memory-layer" }, roles: ["service"], keys: ["k-ed25519"] },
         ],
       },
