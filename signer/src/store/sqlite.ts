@@ -3,6 +3,7 @@ import { KEY_STATUSES, type KeyStatus } from "../algorithms.js";
 import { assertContinuesHead, headAfter } from "./chain.js";
 import { assertPaging, eventFromRow, eventParams, headFromRow, keyFromRow, keyParams } from "./rows.js";
 import { SerialQueue } from "./serial-queue.js";
+import { AppendWorker } from "./sqlite-append-protocol.js";
 import { acquireProcessLock, type ProcessLock, type ProcessLockOptions } from "./sqlite-lock.js";
 import {
   configureConnection,
@@ -81,6 +82,7 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #writes = new SerialQueue();
   readonly #ping: Database.Statement;
   #stmts: Statements | undefined;
+  #appender: AppendWorker | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(db: Database.Database, path: string, lock: ProcessLock | null, readonly: boolean) {
@@ -159,33 +161,47 @@ class SqliteStoreImpl implements SqliteStore {
   async appendAuditBatch(build: AuditBatchBuilder): Promise<readonly AuditEvent[]> {
     this.#assertOpen();
     return this.#writes.run(async () => {
-      const s = this.#sql(() => this.#s());
-      this.#sql(() => s.begin.run());
-      try {
-        // Read the head inside the write transaction: nobody can advance it until we commit.
-        const head = this.#sql(() => headFromRow(s.head.get()));
-        const events = await build(head);
-        assertContinuesHead(head, events);
-        this.#sql(() => {
-          for (const event of events) s.insertEvent.run(...eventParams(event));
-          const next = headAfter(head, events);
-          if (next !== null && next !== head) s.setHead.run(next.seq, next.hash);
-          // With synchronous=FULL the WAL is fsynced before COMMIT returns (fail-closed, A6).
-          s.commit.run();
-        });
-        return events;
-      } catch (e) {
-        // Nothing of a failed batch may remain: undo inserts and the head move together.
-        if (this.#db.inTransaction) {
-          try {
-            s.rollback.run();
-          } catch {
-            // The original error is the one worth reporting.
-          }
-        }
-        throw mapSqliteError(e);
-      }
+      // A read-only store fails in the inline path (SQLITE_READONLY); ":memory:" cannot be shared with a worker.
+      if (this.#readonly || this.path === ":memory:") return this.#appendInline(build);
+      // The commit (and its fsync) runs on the append worker's connection; this thread keeps serving.
+      this.#appender ??= new AppendWorker(this.path);
+      const head = this.#sql(() => headFromRow(this.#s().head.get()));
+      const events = await build(head);
+      assertContinuesHead(head, events);
+      const next = headAfter(head, events);
+      if (next === null || events.length === 0) return events;
+      await this.#appender.append({ expected: head, next, rows: events.map(eventParams) });
+      return events;
     });
+  }
+
+  /** In-thread append, for ":memory:" and read-only databases. */
+  async #appendInline(build: AuditBatchBuilder): Promise<readonly AuditEvent[]> {
+    const s = this.#sql(() => this.#s());
+    this.#sql(() => s.begin.run());
+    try {
+      // Read the head inside the write transaction: nobody can advance it until we commit.
+      const head = this.#sql(() => headFromRow(s.head.get()));
+      const events = await build(head);
+      assertContinuesHead(head, events);
+      this.#sql(() => {
+        for (const event of events) s.insertEvent.run(...eventParams(event));
+        const next = headAfter(head, events);
+        if (next !== null && next !== head) s.setHead.run(next.seq, next.hash);
+        s.commit.run();
+      });
+      return events;
+    } catch (e) {
+      // Nothing of a failed batch may remain: undo inserts and the head move together.
+      if (this.#db.inTransaction) {
+        try {
+          s.rollback.run();
+        } catch {
+          // The original error is the one worth reporting.
+        }
+      }
+      throw mapSqliteError(e);
+    }
   }
 
   async auditHead(): Promise<AuditHead | null> {
@@ -202,7 +218,8 @@ class SqliteStoreImpl implements SqliteStore {
 
   close(): Promise<void> {
     // Idempotent; queued writes finish first so a batch in flight still commits or rolls back.
-    this.#closing ??= this.#writes.drain().then(() => {
+    this.#closing ??= this.#writes.drain().then(async () => {
+      await this.#appender?.close();
       try {
         this.#db.close();
       } finally {
