@@ -5,7 +5,7 @@ import { AuditLog } from "./audit/audit-log.js";
 import { PrincipalResolver } from "./auth/principal.js";
 import type { Config } from "./config/types.js";
 import { createLogger, type Logger } from "./observability/logger.js";
-import { createMetrics } from "./observability/metrics.js";
+import { backendTelemetry, createMetrics } from "./observability/metrics.js";
 import { KeyRegistry } from "./registry/key-registry.js";
 import { openStore } from "./store/open-store.js";
 
@@ -49,7 +49,12 @@ export async function startService(
   });
   let registry: KeyRegistry | undefined;
   try {
-    registry = await KeyRegistry.open(store, config.keys, { strict: config.strict, dataDir: config.dataDir });
+    registry = await KeyRegistry.open(store, config.keys, {
+      strict: config.strict,
+      dataDir: config.dataDir,
+      aws: config.aws,
+      telemetry: backendTelemetry(metrics),
+    });
     const auditKid = config.auditKid;
     if (!auditKid)
       throw new Error("no audit key: set auditKid or defaultKid in SIGNER_CONFIG, or an env shortcut");

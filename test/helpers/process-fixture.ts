@@ -35,8 +35,10 @@ export interface SignerProcess {
 export interface SignerSetup {
   readonly dir: string;
   readonly ca: Buffer;
-  /** kid → SPKI PEM of the two Ed25519 keys. */
-  readonly publicKeys: ReadonlyMap<string, string>;
+  /** The environment every process gets (SIGNER_CONFIG, SIGNER_DATA_DIR, DATABASE_URL, TLS files), for CLI runs. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The two Ed25519 keys by kid (the `keys` input of an audit chain verifier). */
+  readonly keys: ReadonlyMap<string, { readonly alg: "ed25519"; readonly publicKeyPem: string }>;
   /** Start a `signer serve` on this setup's data (SQLite dir or DATABASE_URL); waits for `signer ready`. */
   start(env?: Record<string, string>): Promise<SignerProcess>;
   /** An mTLS agent presenting the `memory-layer` (or `auditor`) client certificate. */
@@ -48,7 +50,15 @@ export interface SignerSetup {
 }
 
 const TAIL_BYTES = 64 * 1024;
-const READY = /"url":"(https:[^"]+)".*"management":"(http:[^"]+)"|"management":"(http:[^"]+)".*"url":"(https:[^"]+)"/;
+
+/** The `url` and `management` fields of the `signer ready` log line, or null for any other line. */
+function readyLine(line: string): { url: string; management: string } | null {
+  if (!line.includes('"signer ready"')) return null;
+  const r = JSON.parse(line) as { msg?: unknown; url?: unknown; management?: unknown };
+  return r.msg === "signer ready" && typeof r.url === "string" && typeof r.management === "string"
+    ? { url: r.url, management: r.management }
+    : null;
+}
 
 function ed25519Pem(): { privatePem: string; publicPem: string } {
   const { privateKey } = generateKeyPairSync("ed25519");
@@ -71,17 +81,17 @@ function watch(child: ChildProcess, timeoutMs: number): Promise<SignerProcess> {
   );
   return new Promise((resolve, reject) => {
     let scanned = "";
-    const timer = setTimeout(() => fail(new Error(`signer not ready after ${timeoutMs} ms:\n${tail}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`signer not ready after ${timeoutMs} ms:\n${tail}`)),
+      timeoutMs,
+    );
     const onLine = (chunk: Buffer) => {
-      scanned += chunk.toString("utf8");
-      for (const line of scanned.split("\n")) {
-        if (!line.includes("signer ready")) continue;
-        const m = READY.exec(line);
-        if (!m) continue;
-        done(m[1] ?? m[4] ?? "", m[2] ?? m[3] ?? "");
-        return;
+      const lines = (scanned + chunk.toString("utf8")).split("\n");
+      scanned = lines.pop() ?? "";
+      for (const line of lines) {
+        const ready = readyLine(line);
+        if (ready) return done(ready.url, ready.management);
       }
-      scanned = scanned.slice(scanned.lastIndexOf("\n") + 1);
     };
     const onExit = () => fail(new Error(`signer exited before ready:\n${tail}`));
     const cleanup = () => {
@@ -120,7 +130,9 @@ function watch(child: ChildProcess, timeoutMs: number): Promise<SignerProcess> {
  */
 export async function createSignerSetup(options: { databaseUrl?: string } = {}): Promise<SignerSetup> {
   const dir = mkdtempSync(join(tmpdir(), "signer-proc-"));
-  const certs = await writeDevCerts(join(dir, "certs"), { clients: [{ cn: "memory-layer" }, { cn: "auditor" }] });
+  const certs = await writeDevCerts(join(dir, "certs"), {
+    clients: [{ cn: "memory-layer" }, { cn: "auditor" }],
+  });
   const sign = ed25519Pem();
   const audit = ed25519Pem();
   const file = (name: string, content: string) => {
@@ -155,19 +167,22 @@ export async function createSignerSetup(options: { databaseUrl?: string } = {}):
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
   };
   const ca = readFileSync(certs.caCert);
-  const processes: SignerProcess[] = [];
+  // Tracked from spawn, not from ready: close() must also kill a process still starting up.
+  const children = new Set<ChildProcess>();
   const agents: Agent[] = [];
   return {
     dir,
     ca,
-    publicKeys: new Map([
-      [SIGN_KID, sign.publicPem],
-      [AUDIT_KID, audit.publicPem],
+    env: baseEnv,
+    keys: new Map([
+      [SIGN_KID, { alg: "ed25519", publicKeyPem: sign.publicPem }],
+      [AUDIT_KID, { alg: "ed25519", publicKeyPem: audit.publicPem }],
     ]),
     async start(env = {}) {
-      const proc = await watch(spawnSigner(["serve"], { ...baseEnv, ...env }), 30_000);
-      processes.push(proc);
-      return proc;
+      const child = spawnSigner(["serve"], { ...baseEnv, ...env });
+      children.add(child);
+      child.once("exit", () => children.delete(child));
+      return watch(child, 30_000);
     },
     agent(cn = "memory-layer") {
       const paths = certs.clients[cn];
@@ -194,7 +209,13 @@ export async function createSignerSetup(options: { databaseUrl?: string } = {}):
       }
     },
     async close() {
-      await Promise.allSettled(processes.map((p) => p.stop("SIGKILL")));
+      await Promise.all(
+        [...children].map((child) => {
+          const exited = new Promise((resolve) => child.once("exit", resolve));
+          child.kill("SIGKILL");
+          return exited;
+        }),
+      );
       await Promise.allSettled(agents.map((a) => a.close()));
       rmSync(dir, { recursive: true, force: true });
     },
@@ -212,7 +233,10 @@ export interface PgSchema {
 }
 
 /** Create a fresh schema in `baseUrl`'s database; `settings` are added as `-c name=value` options. */
-export async function createPgSchema(baseUrl: string, settings: Record<string, string> = {}): Promise<PgSchema> {
+export async function createPgSchema(
+  baseUrl: string,
+  settings: Record<string, string> = {},
+): Promise<PgSchema> {
   const schema = `e2e_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Pool({ connectionString: baseUrl, max: 3 });
   await admin.query(`CREATE SCHEMA ${schema}`);

@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import type { Alg } from "../algorithms.js";
-import type { KeyConfig } from "../config/types.js";
+import type { AwsConfig, KeyConfig } from "../config/types.js";
 
 /** Which implementation holds a key. */
 export type BackendKind = "softkey" | "pkcs11" | "awskms";
@@ -29,6 +29,20 @@ export interface SigningBackend {
 export interface BackendContext {
   readonly strict: boolean;
   readonly dataDir: string;
+  /** Region, endpoint and credentials from config, for `awskms:` keys (only config reads the environment). */
+  readonly aws?: AwsConfig;
+  /** Where backends report retries, circuit-breaker changes and failures (metrics); optional. */
+  readonly telemetry?: BackendTelemetry;
+}
+
+/** Hooks a remote backend reports through; the service wires them to Prometheus metrics. */
+export interface BackendTelemetry {
+  /** One call to the backend was retried once more. */
+  retried(kind: BackendKind, kid: string): void;
+  /** The backend's circuit breaker opened (fail fast) or closed again. */
+  circuitChanged(kind: BackendKind, kid: string, open: boolean): void;
+  /** A call failed; `errorKind` is a short class such as `throttled`, `timeout` or `unreachable`. */
+  failed(kind: BackendKind, errorKind: string): void;
 }
 
 /** Builds a backend for one configured key; throws a BackendConfigError on a bad URI or key. */

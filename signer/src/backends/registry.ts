@@ -1,4 +1,5 @@
 import type { KeyConfig } from "../config/types.js";
+import { createAwsKmsBackend } from "./awskms/lazy-factory.js";
 import {
   BackendConfigError,
   type BackendContext,
@@ -53,3 +54,4 @@ function expected(): string {
 }
 
 registerBackend("softkey", createSoftKeyBackend);
+registerBackend("awskms", createAwsKmsBackend);

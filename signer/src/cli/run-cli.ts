@@ -1,6 +1,8 @@
+import { auditCommand } from "./audit-command.js";
 import { certsCommand } from "./certs-command.js";
 import { devCommand } from "./dev-command.js";
 import { keysCommand } from "./keys-command.js";
+import { mockKmsCommand } from "./mock-kms-command.js";
 import { serveCommand } from "./serve-command.js";
 
 /** A CLI subcommand: returns the process exit code. */
@@ -14,6 +16,8 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
     summary: "certs dev --out DIR: write a dev CA, server and client certificates",
   },
   keys: { run: keysCommand, summary: "keys list|generate: inspect the registry, create software keys" },
+  "mock-kms": { run: mockKmsCommand, summary: "local AWS KMS stand-in for dev/CI (not a security boundary)" },
+  audit: { run: auditCommand, summary: "audit verify|export: check the audit chain, export it as JSONL" },
 };
 
 /** Usage text for `signer --help`. */

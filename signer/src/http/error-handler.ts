@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { BackendUnavailableError } from "../backends/backend.js";
 import { type ErrorCode, isSignerError, SignerError } from "../errors.js";
+import { StoreUnavailableError } from "../store/store.js";
 
 /** Fastify's own error codes mapped to ours, so clients only ever see the closed set. */
 const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = Object.freeze({
@@ -15,6 +17,14 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = Object.freeze({
 /** Convert anything thrown into a SignerError; unknown errors become ERR_INTERNAL. */
 export function toSignerError(err: unknown): SignerError {
   if (isSignerError(err)) return err;
+  // The store being down is retryable too; the caller gets no result, and nothing was half-done.
+  if (err instanceof StoreUnavailableError) {
+    return new SignerError("ERR_STORE_UNAVAILABLE", "the store is unavailable", { cause: err });
+  }
+  // A backend outage anywhere (sign, verify, self-test) is a retryable 503, never a 500.
+  if (err instanceof BackendUnavailableError) {
+    return new SignerError("ERR_BACKEND_UNAVAILABLE", "the key backend is unavailable", { cause: err });
+  }
   const fe = err as Partial<FastifyError> | undefined;
   if (fe?.validation) return new SignerError("ERR_VALIDATION", schemaMessage(fe as FastifyError));
   const mapped = fe?.code ? FASTIFY_CODES[fe.code] : undefined;

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { BackendTelemetry } from "../backends/backend.js";
 
 /** Every metric the service exports, on one registry (no global state, so tests stay isolated). */
 export interface Metrics {
@@ -10,6 +11,12 @@ export interface Metrics {
   readonly auditAppendSeconds: Histogram;
   readonly auditBatchSize: Histogram;
   readonly auditFailures: Counter<"reason">;
+  /** Retries of remote backend calls (e.g. KMS throttling), per key. */
+  readonly backendRetries: Counter<"backend" | "kid">;
+  /** 1 while a key's circuit breaker is open or half-open (failing fast), else 0. */
+  readonly backendCircuitOpen: Gauge<"backend" | "kid">;
+  /** Failed backend calls by class (throttled, timeout, unreachable, circuit-open, …). */
+  readonly backendErrors: Counter<"backend" | "kind">;
 }
 
 /** Create the metrics registry; `defaults` adds process/runtime metrics. */
@@ -62,5 +69,32 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    backendRetries: new Counter({
+      name: "signer_backend_retries_total",
+      help: "Retried calls to a remote key backend (throttling, timeouts, 5xx)",
+      labelNames: ["backend", "kid"] as const,
+      registers: [registry],
+    }),
+    backendCircuitOpen: new Gauge({
+      name: "signer_backend_circuit_open",
+      help: "1 while the key backend's circuit breaker fails fast, else 0",
+      labelNames: ["backend", "kid"] as const,
+      registers: [registry],
+    }),
+    backendErrors: new Counter({
+      name: "signer_backend_errors_total",
+      help: "Failed calls to a key backend by kind",
+      labelNames: ["backend", "kind"] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+/** The backend telemetry hooks (BackendContext.telemetry) that feed these metrics. */
+export function backendTelemetry(metrics: Metrics): BackendTelemetry {
+  return {
+    retried: (backend, kid) => metrics.backendRetries.inc({ backend, kid }),
+    circuitChanged: (backend, kid, open) => metrics.backendCircuitOpen.set({ backend, kid }, open ? 1 : 0),
+    failed: (backend, kind) => metrics.backendErrors.inc({ backend, kind }),
   };
 }
