@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GENESIS_HASH } from "../audit/event.js";
+import { AUDIT_EVENT_FIELDS } from "../audit/verify-event-shape.js";
 import { SignerError } from "../errors.js";
 import { principalOf } from "../http/authenticate.js";
 import type { Store } from "../store/store.js";

@@ -19,6 +19,7 @@ import {
 import { createBackend, registeredSchemes } from "../../src/backends/registry.js";
 import type { KeyConfig } from "../../src/config/types.js";
 import { runBackendConformance } from "./conformance.js";
+import { testKeyConfig } from "./key-config.js";
 
 let kms: TestMockKms;
 let ctx: BackendContext;
@@ -28,19 +29,8 @@ before(async () => {
 });
 after(async () => kms?.close());
 
-let counter = 0;
 function kmsKey(alg: Alg, uri: string): KeyConfig {
-  return {
-    kid: `kms-${alg}-${++counter}`,
-    uri,
-    alg,
-    status: "active",
-    description: "",
-    usage: ["sign"],
-    dev: false,
-    emergency: false,
-    source: "test",
-  };
+  return testKeyConfig("kms", alg, uri);
 }
 
 /** Expect createBackend to refuse `key` with a BackendConfigError matching `pattern`. */

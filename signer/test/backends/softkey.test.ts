@@ -17,6 +17,7 @@ import { DEV_KEY_MARKER } from "../../src/backends/softkey/dev-marker.js";
 import { Secret } from "../../src/config/secret.js";
 import type { KeyConfig } from "../../src/config/types.js";
 import { runBackendConformance } from "./conformance.js";
+import { testKeyConfig } from "./key-config.js";
 
 const dir = mkdtempSync(join(tmpdir(), "softkey-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,21 +25,9 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const DEV: BackendContext = { strict: false, dataDir: dir };
 const STRICT: BackendContext = { strict: true, dataDir: dir };
 
-let counter = 0;
 /** A KeyConfig as config builds it. */
 function keyConfig(alg: Alg, uri: string, extra: Partial<KeyConfig> = {}): KeyConfig {
-  return {
-    kid: `test-${alg}-${++counter}`,
-    uri,
-    alg,
-    status: "active",
-    description: "",
-    usage: ["sign"],
-    dev: false,
-    emergency: false,
-    source: "test",
-    ...extra,
-  };
+  return testKeyConfig("test", alg, uri, extra);
 }
 
 function writeKey(name: string, bytes: Buffer | string): string {
@@ -55,8 +44,9 @@ function openssl(...args: string[]): Buffer {
 const hmacSecrets = new Map<string, Buffer>();
 const hmacSecret = (backend: { kid: string }): Buffer | undefined => hmacSecrets.get(backend.kid);
 
+let fileCounter = 0;
 async function fileBackend(alg: Alg, material: Buffer) {
-  const key = keyConfig(alg, `softkey:file=${writeKey(`${alg}-${counter}.key`, material)}`);
+  const key = keyConfig(alg, `softkey:file=${writeKey(`${alg}-${++fileCounter}.key`, material)}`);
   if (alg === "hmac-sha256") hmacSecrets.set(key.kid, material);
   return createBackend(key, DEV);
 }
