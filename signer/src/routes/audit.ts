@@ -14,21 +14,7 @@ export interface AuditRoutesOptions {
 
 const auditEventSchema = {
   type: "object",
-  required: [
-    "seq",
-    "ts",
-    "principal",
-    "op",
-    "kid",
-    "alg",
-    "digestHex",
-    "result",
-    "requestId",
-    "auditKid",
-    "prevHash",
-    "hash",
-    "signature",
-  ],
+  required: [...AUDIT_EVENT_FIELDS],
   properties: {
     seq: { type: "integer" },
     ts: { type: "string" },
