@@ -6,6 +6,7 @@ import {
   type BackendFactory,
   type SigningBackend,
 } from "./backend.js";
+import { createPkcs11Backend } from "./pkcs11/create-pkcs11-backend.js";
 import { createSoftKeyBackend } from "./softkey/create-softkey-backend.js";
 
 const SCHEME = /^[a-z][a-z0-9+.-]*$/;
@@ -55,3 +56,4 @@ function expected(): string {
 
 registerBackend("softkey", createSoftKeyBackend);
 registerBackend("awskms", createAwsKmsBackend);
+registerBackend("pkcs11", createPkcs11Backend);

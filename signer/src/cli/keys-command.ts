@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isAlg } from "../algorithms.js";
 import { generateSoftKeyPem } from "../backends/generate-softkey.js";
+import { pkcs11GenerateCommand } from "../backends/pkcs11/generate-command.js";
 import { signerEntry } from "../routes/keys.js";
 import { openStore } from "../store/open-store.js";
 import { configOrExit } from "./serve-command.js";
@@ -13,6 +14,10 @@ const HELP = `usage:
   signer keys generate --backend softkey --alg ed25519|ecdsa-sha256|rsa-sha256|hmac-sha256 --out FILE
       Writes a new software key (PEM; raw bytes for HMAC) with mode 0600. Software keys are for
       dev/CI only; production keys live in KMS or an HSM.
+  signer keys generate --backend pkcs11 --alg ALG [--json]
+      --uri 'pkcs11:token=TOKEN;object=LABEL?module-path=/path/module.so&pin-source=file:/path'
+      Generates the key on the token (sensitive, never extractable; RSA 3072-bit), refusing when an
+      object with that label or id exists, and prints the URI to configure and the public key.
 `;
 
 /** `signer keys …`. */
@@ -26,6 +31,7 @@ export async function keysCommand(args: string[], env: NodeJS.ProcessEnv): Promi
       backend: { type: "string" },
       alg: { type: "string" },
       out: { type: "string" },
+      uri: { type: "string" },
     },
     strict: true,
   });
@@ -59,9 +65,15 @@ export async function keysCommand(args: string[], env: NodeJS.ProcessEnv): Promi
     }
   }
   if (action === "generate") {
+    if (values.backend === "pkcs11") {
+      return pkcs11GenerateCommand({ uri: values.uri, alg: values.alg, json: values.json === true }, env, {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+      });
+    }
     if (values.backend !== "softkey") {
       process.stderr.write(
-        "signer keys generate: --backend softkey is supported here (pkcs11 and awskms keys are made on the device)\n",
+        "signer keys generate: --backend softkey or pkcs11 (awskms keys are made in KMS)\n",
       );
       return 2;
     }
