@@ -3,9 +3,11 @@ import type { Server as HttpsServer } from "node:https";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyHttpsOptions, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { AuditLog } from "./audit/audit-log.js";
+import type { PeerTrust } from "./auth/peer-trust.js";
 import type { PrincipalResolver } from "./auth/principal.js";
 import type { Config } from "./config/types.js";
-import { installAuthentication } from "./http/authenticate.js";
+import { installAccessControl } from "./http/access-control.js";
+import { clientErrorHandler } from "./http/client-error.js";
 import { installErrorHandling } from "./http/error-handler.js";
 import { installStrictJson } from "./http/strict-json.js";
 import type { Logger } from "./observability/logger.js";
@@ -14,6 +16,7 @@ import type { KeyRegistry } from "./registry/key-registry.js";
 import { auditRoutes } from "./routes/audit.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
+import { multisigRoutes } from "./routes/multisig.js";
 import { signRoutes } from "./routes/sign.js";
 import { verifyRoutes } from "./routes/verify.js";
 import { SignService } from "./signing/sign-service.js";
@@ -28,6 +31,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly principals: PrincipalResolver;
+  /** CA/CRL state that SIGHUP updates; lets open connections be re-checked after a reload. */
+  readonly trust?: PeerTrust;
 }
 
 /** TLS material for the main port. */
@@ -37,13 +42,6 @@ export interface TlsMaterial {
   readonly ca: Buffer;
   readonly crl?: Buffer;
 }
-
-/** Audit op names of the signing routes. */
-const SIGNING_OPS: Readonly<Record<string, string>> = Object.freeze({
-  "/sign/hash": "sign.hash",
-  "/sign/canonical": "sign.canonical",
-  "/sign/batch": "sign.batch",
-});
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -58,6 +56,11 @@ function baseOptions(deps: AppDeps): FastifyServerOptions {
     },
     requestIdHeader: false,
     return503OnClosing: true,
+    // Slow clients (slowloris): a request must arrive within requestTimeout, and an idle keep-alive
+    // connection is closed after keepAliveTimeout (headersTimeout is set on the https server below).
+    requestTimeout: deps.config.http.requestTimeoutMs,
+    keepAliveTimeout: deps.config.http.keepAliveTimeoutMs,
+    clientErrorHandler,
     ajv: {
       customOptions: {
         removeAdditional: false,
@@ -83,6 +86,11 @@ export async function buildApp(deps: AppDeps, tls: TlsMaterial): Promise<Fastify
       requestCert: true,
       rejectUnauthorized: true,
       minVersion: "TLSv1.3",
+      // Headers (and the TLS handshake before them) must arrive within headersTimeout; the
+      // checking interval bounds how late the 408 comes.
+      headersTimeout: deps.config.http.headersTimeoutMs,
+      handshakeTimeout: deps.config.http.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, deps.config.http.headersTimeoutMs),
     },
   };
   const app = Fastify(options) as unknown as FastifyInstance;
@@ -109,27 +117,15 @@ export async function buildApp(deps: AppDeps, tls: TlsMaterial): Promise<Fastify
       status: String(reply.statusCode),
     });
   });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
-  installAuthentication(app, {
+  // Before any route: every route gets shedding, authentication, rate limits and its permission check.
+  await installAccessControl(app, {
+    config,
     principals: deps.principals,
-    sharedApiKey: config.apiKey,
-    onRefused: async (request, who, error) => {
-      const op = SIGNING_OPS[request.routeOptions.url ?? ""];
-      if (!op) return;
-      // Refused attempts to obtain a signature are part of the audit trail.
-      await deps.audit.record([
-        {
-          principal: who,
-          op,
-          kid: null,
-          alg: null,
-          digestHex: null,
-          result: `refused:${error.code}`,
-          requestId: request.id,
-        },
-      ]);
-    },
+    store: deps.store,
+    audit: deps.audit,
+    ...(deps.trust ? { trust: deps.trust } : {}),
   });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   const signer = new SignService({
     registry: deps.registry,
@@ -151,6 +147,12 @@ export async function buildApp(deps: AppDeps, tls: TlsMaterial): Promise<Fastify
   });
   await app.register(keyRoutes, { registry: deps.registry, requirePermission: true });
   await app.register(auditRoutes, { store: deps.store });
+  await app.register(multisigRoutes, {
+    config,
+    store: deps.store,
+    registry: deps.registry,
+    audit: deps.audit,
+  });
   return app;
 }
 

@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import { type AppDeps, buildApp, buildManagementApp, type TlsMaterial } from "./app.js";
 import { AuditLog } from "./audit/audit-log.js";
+import { PeerTrust } from "./auth/peer-trust.js";
 import { PrincipalResolver } from "./auth/principal.js";
 import type { Config } from "./config/types.js";
+import { watchCertExpiry } from "./observability/cert-expiry.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { backendTelemetry, createMetrics } from "./observability/metrics.js";
 import { KeyRegistry } from "./registry/key-registry.js";
@@ -74,7 +76,10 @@ export async function startService(
       metrics,
       logger,
       principals: new PrincipalResolver(config.principals, config.defaultKid),
+      trust: new PeerTrust(tls),
     };
+    const expiry = watchCertExpiry(metrics.registry, logger);
+    expiry.update(tls.cert);
     // The first event proves the audit key can seal before any caller is served.
     await audit.record([
       {
@@ -111,6 +116,8 @@ export async function startService(
       managementUrl: `http://${hostFor(config.managementHost)}:${portOf(management)}`,
       reloadTls() {
         const next = readTls(config);
+        // Parse the new CA and CRL first: a bad file throws here and nothing changes.
+        const commitTrust = deps.trust?.stage(next);
         (main.server as import("node:https").Server).setSecureContext({
           key: next.key,
           cert: next.cert,
@@ -119,10 +126,14 @@ export async function startService(
           // The replacement context must keep the TLS 1.3 floor.
           minVersion: "TLSv1.3",
         });
+        // Open connections are re-checked against the new CA and CRL on their next request.
+        commitTrust?.();
+        expiry.update(next.cert);
         logger.info("TLS material reloaded");
       },
       close() {
         closing ??= (async () => {
+          expiry.stop();
           await Promise.allSettled([main.close(), management.close()]);
           await audit.close();
           await reg.close();

@@ -12,6 +12,8 @@ export interface Principal {
   readonly keys: ReadonlySet<string>;
   readonly requireApiKey: boolean;
   readonly rateLimit?: { readonly max: number; readonly windowMs: number };
+  /** Requests must also carry an operator's OIDC bearer token, whose roles replace `roles`. */
+  readonly oidc?: boolean;
 }
 
 /** The identity fields of a verified client certificate. */
@@ -50,6 +52,7 @@ export class PrincipalResolver {
       keys: new Set(c.keys),
       requireApiKey: c.requireApiKey,
       ...(c.rateLimit ? { rateLimit: c.rateLimit } : {}),
+      ...(c.oidc ? { oidc: true } : {}),
     }));
     this.#matchers = configs.map((c) => c.match);
     this.#implicit = configs.length === 0 ? { defaultKid } : null;

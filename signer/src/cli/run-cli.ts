@@ -1,8 +1,10 @@
+import { apiKeyCommand } from "./api-key-command.js";
 import { auditCommand } from "./audit-command.js";
 import { certsCommand } from "./certs-command.js";
 import { devCommand } from "./dev-command.js";
 import { keysCommand } from "./keys-command.js";
 import { mockKmsCommand } from "./mock-kms-command.js";
+import { multisigCommand } from "./multisig-command.js";
 import { serveCommand } from "./serve-command.js";
 
 /** A CLI subcommand: returns the process exit code. */
@@ -18,6 +20,14 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   keys: { run: keysCommand, summary: "keys list|generate: inspect the registry, create software keys" },
   "mock-kms": { run: mockKmsCommand, summary: "local AWS KMS stand-in for dev/CI (not a security boundary)" },
   audit: { run: auditCommand, summary: "audit verify|export: check the audit chain, export it as JSONL" },
+  "api-key": {
+    run: apiKeyCommand,
+    summary: "api-key generate|list|revoke: scoped, expiring second-factor keys",
+  },
+  multisig: {
+    run: multisigCommand,
+    summary: "multisig propose|approve|status|proof|verify: M-of-N approvals",
+  },
 };
 
 /** Usage text for `signer --help`. */

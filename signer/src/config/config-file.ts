@@ -4,9 +4,11 @@ import type { Env } from "./env.js";
 import { type ConfigFile, type ConfigFileKey, ConfigFileSchema } from "./file-schema.js";
 import { issueMessage, issueProblems } from "./issues.js";
 import { checkHmacSecret, inferPemAlg, unescapePem } from "./key-material.js";
+import { toOidcConfig } from "./oidc-schema.js";
+import { pkcs11PinFromEnv } from "./pkcs11-pin.js";
 import { Secret } from "./secret.js";
 import { type ReadFile, resolveSecret } from "./secret-ref.js";
-import type { KeyConfig, MultisigPolicyConfig, PrincipalConfig } from "./types.js";
+import type { KeyConfig, MultisigPolicyConfig, OidcConfig, PrincipalConfig } from "./types.js";
 
 /** The SIGNER_CONFIG file turned into config types (cross-references are checked later, with all keys). */
 export interface LoadedConfigFile {
@@ -17,11 +19,12 @@ export interface LoadedConfigFile {
   readonly logOrigin: string | undefined;
   readonly principals: PrincipalConfig[];
   readonly policies: MultisigPolicyConfig[];
+  readonly oidc: OidcConfig | undefined;
 }
 
 const NAME = "SIGNER_CONFIG";
 
-/** Read, parse and validate the SIGNER_CONFIG file; `softkey:env=` secrets are resolved here. */
+/** Read, parse and validate the SIGNER_CONFIG file; `softkey:env=` and pkcs11 `pin-source=env:` secrets are resolved here. */
 export function loadConfigFile(path: string, cwd: string, env: Env, readFile: ReadFile): LoadedConfigFile {
   const absolute = isAbsolute(path) ? path : resolve(cwd, path);
   const file = parseConfigFile(readText(absolute, readFile));
@@ -37,10 +40,21 @@ export function loadConfigFile(path: string, cwd: string, env: Env, readFile: Re
       roles: p.roles,
       keys: p.keys,
       requireApiKey: p.requireApiKey,
+      ...(p.oidc ? { oidc: true } : {}),
       ...(p.rateLimit ? { rateLimit: { max: p.rateLimit.max, windowMs: p.rateLimit.windowMs } } : {}),
     })),
     policies: file.multisig.policies.map((p) => ({ id: p.id, threshold: p.threshold, signers: p.signers })),
+    oidc: oidcOf(file),
   };
+}
+
+/** The `oidc` block; a principal that requires tokens without one could never be served. */
+function oidcOf(file: ConfigFile): OidcConfig | undefined {
+  const index = file.principals.findIndex((p) => p.oidc);
+  if (index >= 0 && file.oidc === undefined) {
+    throw new ConfigError(`${NAME} principals[${index}].oidc`, "is true but SIGNER_CONFIG has no oidc block");
+  }
+  return file.oidc === undefined ? undefined : toOidcConfig(file.oidc);
 }
 
 /** Parse the JSON text and check it against the A3 schema; every problem is named by its path. */
@@ -88,6 +102,9 @@ function toKeyConfig(key: ConfigFileKey, source: string, env: Env, readFile: Rea
     emergency: false,
     source,
   };
+  // Config is the only reader of the environment, so a pkcs11: pin-source=env: PIN is resolved here.
+  const pin = pkcs11PinFromEnv(key.uri, `${source}.uri`, env);
+  if (pin !== undefined) return { ...base, secret: pin };
   const envName = /^softkey:env=(.+)$/.exec(key.uri)?.[1];
   if (envName === undefined) return base;
   // Config is the only reader of the environment, so an env= key's material is resolved here.

@@ -5,6 +5,7 @@ import { type LoadedConfigFile, loadConfigFile } from "./config-file.js";
 import { maskUri } from "./describe.js";
 import { type Env, parseFlag, parseHost, parsePort, readVar } from "./env.js";
 import { deepFreeze } from "./freeze.js";
+import { readHttpSettings } from "./http-settings.js";
 import { checkReferences } from "./references.js";
 import { type ReadFile, readFileFromDisk } from "./secret-ref.js";
 import { readApiKey, readDatabaseUrl, readLimits, readLogLevel, readSignerId } from "./settings.js";
@@ -103,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadConfi
     logLevel: readLogLevel(e),
     signerId: readSignerId(e, opts.hostname),
     limits: readLimits(e),
+    ...(file?.oidc ? { oidc: file.oidc } : {}),
+    http: readHttpSettings(e),
     warnings,
   };
   return deepFreeze(config);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ALG_NAMES, KEY_STATUSES, ROLES } from "../algorithms.js";
+import { OidcSchema } from "./oidc-schema.js";
 
 /** kid syntax: safe in URLs, file names, log lines and audit events. */
 export const KID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -53,6 +54,7 @@ const Principal = z.strictObject({
   keys: z.array(Kid).default([]),
   rateLimit: z.strictObject({ max: z.int().min(1), windowMs: z.int().min(1) }).optional(),
   requireApiKey: z.boolean().default(false),
+  oidc: z.boolean().default(false),
 });
 
 const Policy = z.strictObject({
@@ -70,6 +72,7 @@ export const ConfigFileSchema = z.strictObject({
   logOrigin: z.string().min(1).max(256).optional(),
   principals: z.array(Principal).default([]),
   multisig: z.strictObject({ policies: z.array(Policy).default([]) }).default({ policies: [] }),
+  oidc: OidcSchema.optional(),
 });
 
 /** The parsed config file, defaults applied. */

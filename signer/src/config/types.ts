@@ -29,6 +29,33 @@ export interface PrincipalConfig {
   readonly keys: readonly string[];
   readonly rateLimit?: { readonly max: number; readonly windowMs: number };
   readonly requireApiKey: boolean;
+  /** Requests must also carry an OIDC bearer token (human operators); roles come from the token. */
+  readonly oidc?: boolean;
+}
+
+/** SIGNER_CONFIG `oidc`: how operators' bearer tokens are verified (see config/oidc-schema.ts). */
+export interface OidcConfig {
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  readonly jwksUri: string;
+  readonly algorithms: readonly string[];
+  readonly requiredClaims: readonly string[];
+  readonly roleClaim: string;
+  readonly roleMap: Readonly<Record<string, Role>>;
+  readonly subjectClaim: string;
+  readonly clockToleranceSec: number;
+  readonly maxTokenAgeSec: number;
+  readonly jwksCacheMaxAgeMs: number;
+  readonly jwksCooldownMs: number;
+  readonly jwksTimeoutMs: number;
+}
+
+/** Server timeouts and the in-flight request cap (config/http-settings.ts). */
+export interface HttpSettings {
+  readonly maxInflight: number;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
 }
 
 /** A named M-of-N signer set. */
@@ -91,6 +118,9 @@ export interface Config {
     readonly canonicalMaxBytes: number;
     readonly canonicalMaxDepth: number;
   };
+  /** Operators' OIDC bearer tokens, for principals with `oidc: true`. */
+  readonly oidc?: OidcConfig;
+  readonly http: HttpSettings;
   /** Human-readable start-up warnings (e.g. the emergency key in use). */
   readonly warnings: readonly string[];
 }

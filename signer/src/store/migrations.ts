@@ -1,3 +1,6 @@
+import { API_KEYS_MIGRATION } from "./migration-api-keys.js";
+import { MULTISIG_MIGRATION } from "./multisig-migration.js";
+
 /**
  * Versioned schema migrations, one entry per version, in both SQL dialects. A shipped migration is
  * never edited: later tables (api_keys, multisig proposals, …) arrive as new entries with a higher
@@ -123,6 +126,8 @@ INSERT INTO audit_head (id, seq, hash) VALUES (1, NULL, NULL);
 /** Every migration, ascending by version. Append only; never edit or reorder a shipped entry. */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: "keys-and-audit-log", sqlite: SQLITE_V1, postgres: POSTGRES_V1 }),
+  MULTISIG_MIGRATION,
+  API_KEYS_MIGRATION,
 ]);
 
 /** The schema version this build expects once every migration has run. */

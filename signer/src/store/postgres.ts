@@ -1,6 +1,15 @@
 import pg from "pg";
 import { KEY_STATUSES, type KeyStatus } from "../algorithms.js";
+import type { ApiKeyRecord } from "./api-key-rows.js";
+import { postgresApiKeys } from "./api-keys-postgres.js";
 import { assertContinuesHead, headAfter } from "./chain.js";
+import type { MultisigDecider, ProposalRecord, ProposalState } from "./multisig-records.js";
+import {
+  pgDecideApproval,
+  pgGetProposal,
+  pgInsertProposal,
+  pgLastApprovedVersion,
+} from "./postgres-multisig.js";
 import {
   assertSchemaName,
   inTransaction,
@@ -168,6 +177,50 @@ class PostgresStore implements Store {
     if (limit === 0) return [];
     const r = await this.#q<AuditEventRow>(SELECT_EVENTS, [fromSeq, limit]);
     return r.rows.map(eventFromRow);
+  }
+
+  async createApiKey(record: ApiKeyRecord): Promise<void> {
+    this.#assertOpen();
+    await postgresApiKeys.create((text, params) => this.#q(text, params), record);
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    this.#assertOpen();
+    return postgresApiKeys.get((text, params) => this.#q(text, params), id);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    this.#assertOpen();
+    return postgresApiKeys.list((text, params) => this.#q(text, params));
+  }
+
+  async revokeApiKey(id: string, at: string): Promise<ApiKeyRecord> {
+    this.#assertOpen();
+    return postgresApiKeys.revoke((text, params) => this.#q(text, params), id, at);
+  }
+
+  async insertProposal(record: ProposalRecord): Promise<void> {
+    this.#assertOpen();
+    await pgInsertProposal((text, params) => this.#q(text, params), record);
+  }
+
+  async getProposal(id: string): Promise<ProposalState | null> {
+    this.#assertOpen();
+    return pgGetProposal((text, params) => this.#q(text, params), id);
+  }
+
+  async lastApprovedVersion(target: string): Promise<number | null> {
+    this.#assertOpen();
+    return pgLastApprovedVersion((text, params) => this.#q(text, params), target);
+  }
+
+  async decideApproval<T>(
+    id: string,
+    kids: readonly string[],
+    decide: MultisigDecider<T>,
+  ): Promise<T | null> {
+    this.#assertOpen();
+    return pgDecideApproval(this.#pool, id, kids, decide);
   }
 
   close(): Promise<void> {

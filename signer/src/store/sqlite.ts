@@ -1,10 +1,19 @@
 import Database from "better-sqlite3";
 import { KEY_STATUSES, type KeyStatus } from "../algorithms.js";
+import type { ApiKeyRecord } from "./api-key-rows.js";
+import { SqliteApiKeys } from "./api-keys-sqlite.js";
 import { assertContinuesHead, headAfter } from "./chain.js";
+import type { MultisigDecider, ProposalRecord, ProposalState } from "./multisig-records.js";
 import { assertPaging, eventFromRow, eventParams, headFromRow, keyFromRow, keyParams } from "./rows.js";
 import { SerialQueue } from "./serial-queue.js";
 import { AppendWorker } from "./sqlite-append-protocol.js";
 import { acquireProcessLock, type ProcessLock, type ProcessLockOptions } from "./sqlite-lock.js";
+import {
+  sqliteDecideApproval,
+  sqliteGetProposal,
+  sqliteInsertProposal,
+  sqliteLastApprovedVersion,
+} from "./sqlite-multisig.js";
 import {
   configureConnection,
   mapSqliteError,
@@ -83,6 +92,7 @@ class SqliteStoreImpl implements SqliteStore {
   readonly #ping: Database.Statement;
   #stmts: Statements | undefined;
   #appender: AppendWorker | undefined;
+  #apiKeyStmts: SqliteApiKeys | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(db: Database.Database, path: string, lock: ProcessLock | null, readonly: boolean) {
@@ -214,6 +224,55 @@ class SqliteStoreImpl implements SqliteStore {
     assertPaging(fromSeq, limit);
     if (limit === 0) return [];
     return this.#sql(() => this.#s().readEvents.all(fromSeq, limit).map(eventFromRow));
+  }
+
+  async createApiKey(record: ApiKeyRecord): Promise<void> {
+    this.#assertOpen();
+    await this.#writes.run(() => this.#sql(() => this.#apiKeys().create(record)));
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    this.#assertOpen();
+    return this.#sql(() => this.#apiKeys().get(id));
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    this.#assertOpen();
+    return this.#sql(() => this.#apiKeys().list());
+  }
+
+  async revokeApiKey(id: string, at: string): Promise<ApiKeyRecord> {
+    this.#assertOpen();
+    return this.#writes.run(() => this.#sql(() => this.#apiKeys().revoke(id, at)));
+  }
+
+  #apiKeys(): SqliteApiKeys {
+    this.#apiKeyStmts ??= new SqliteApiKeys(this.#db);
+    return this.#apiKeyStmts;
+  }
+
+  async insertProposal(record: ProposalRecord): Promise<void> {
+    this.#assertOpen();
+    await this.#writes.run(() => this.#sql(() => sqliteInsertProposal(this.#db, record)));
+  }
+
+  async getProposal(id: string): Promise<ProposalState | null> {
+    this.#assertOpen();
+    return this.#sql(() => sqliteGetProposal(this.#db, id));
+  }
+
+  async lastApprovedVersion(target: string): Promise<number | null> {
+    this.#assertOpen();
+    return this.#sql(() => sqliteLastApprovedVersion(this.#db, target));
+  }
+
+  async decideApproval<T>(
+    id: string,
+    kids: readonly string[],
+    decide: MultisigDecider<T>,
+  ): Promise<T | null> {
+    this.#assertOpen();
+    return this.#writes.run(() => this.#sql(() => sqliteDecideApproval(this.#db, id, kids, decide)));
   }
 
   close(): Promise<void> {

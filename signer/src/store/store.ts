@@ -1,4 +1,6 @@
 import type { Alg, KeyStatus } from "../algorithms.js";
+import type { ApiKeyRecord } from "./api-key-rows.js";
+import type { MultisigDecider, ProposalRecord, ProposalState } from "./multisig-records.js";
 
 /** A key as the registry records it. */
 export interface KeyRecord {
@@ -69,6 +71,27 @@ export interface Store {
   auditHead(): Promise<AuditHead | null>;
   /** Events with seq >= fromSeq, ascending, at most `limit`. */
   readAuditEvents(fromSeq: number, limit: number): Promise<AuditEvent[]>;
+
+  /** API keys (`signer api-key`): insert a new record; StoreConflictError if the id exists. */
+  createApiKey(record: ApiKeyRecord): Promise<void>;
+  /** One API key record by id, or null; read per request so a revocation applies at once everywhere. */
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Set revokedAt (the first revocation time is kept); StoreConflictError for an unknown id. */
+  revokeApiKey(id: string, at: string): Promise<ApiKeyRecord>;
+
+  /** Multisig (docs/multisig.md): insert a new, pending proposal. */
+  insertProposal(record: ProposalRecord): Promise<void>;
+  /** A proposal with its approvals in order, or null. */
+  getProposal(id: string): Promise<ProposalState | null>;
+  /** Highest version of an approved proposal for `target`, or null. */
+  lastApprovedVersion(target: string): Promise<number | null>;
+  /**
+   * Lock the proposal (serialised per proposal and per target, across processes), read it with its
+   * approvals, the last approved version of its target and the records of `kids`, run `decide`,
+   * apply its writes and commit — or roll everything back. Null when the proposal does not exist.
+   */
+  decideApproval<T>(id: string, kids: readonly string[], decide: MultisigDecider<T>): Promise<T | null>;
 
   close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { KEY_STATUSES } from "../../src/algorithms.js";
 import { StoreConflictError, StoreUnavailableError } from "../../src/store/store.js";
+import { apiKeyConformance } from "./conformance-api-keys.js";
 import { auditConformance } from "./conformance-audit.js";
 import { continueChain, makeKey, type OpenTestStore, sleep, withStore } from "./fixtures.js";
 
@@ -16,6 +17,7 @@ export function runStoreConformance(name: string, open: OpenTestStore, cleanup?:
     });
     keyConformance(open);
     auditConformance(open);
+    apiKeyConformance(open);
     lifecycleConformance(open);
   });
 }
