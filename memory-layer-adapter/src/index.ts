@@ -1,0 +1,10 @@
+export * from "./audit-record.js";
+export * from "./health.js";
+export * from "./insert-audit-event.js";
+export * from "./jsonl-archive.js";
+export * from "./metrics.js";
+export * from "./migrate.js";
+export type { PgPoolOrClient } from "./pg-types.js";
+export * from "./signer-config.js";
+export * from "./verify-chain.js";
+export * from "./verify-rows.js";
