@@ -1,0 +1,3 @@
+module signing-proxy.example/helm-render
+
+go 1.19
