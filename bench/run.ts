@@ -1,16 +1,28 @@
-// `npm run bench [-- --quick]`: throughput and latency of /sign/hash (Ed25519 soft key, audit on
-// SQLite) over keep-alive mTLS at concurrency 1/16/64, next to the baselines measured in the same run:
-// a trivial mTLS echo route (S1) and the raw node:crypto Ed25519 signing rate on one core.
-import { fork } from "node:child_process";
+// `npm run bench [-- --quick]` — throughput, latency and server RSS of the signing paths over
+// keep-alive mTLS (client certificates, server certificate verified) at concurrency 1/16/64, with the
+// baselines measured in the same run, each figure the median of 3 repetitions:
+//   S1 trivial mTLS echo (HTTP+TLS cost)      S2 /sign/hash, Ed25519 soft key, audit on SQLite
+//   S3 /sign/batch of 256 and 1024 items      S4 S2 with the audit on PostgreSQL (PG_TEST_URL/DATABASE_URL)
+//   S5 /sign/hash through PKCS#11 (SoftHSM2 Ed25519) next to a raw pkcs11js loop on the same token
+//   raw node:crypto Ed25519 signs/s on one core
+// Writes bench/results/latest.json and latest.md. BENCH_CPU_PROF=DIR profiles the SQLite server.
+import { type ChildProcess, fork } from "node:child_process";
 import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
+import { createSoftHsmToken, type SoftHsmToken, softHsmUnavailable } from "../test/helpers/softhsm.js";
 import { type LoadResult, runLoad } from "./load.js";
+import { rawPkcs11Rate } from "./raw-pkcs11.js";
+import type { ServerInfo, ServerSpec } from "./server.js";
+import { type Cell, summarize } from "./targets.js";
 
 const quick = process.argv.includes("--quick");
-const seconds = quick ? 2 : 6;
+const seconds = quick ? 1 : 4;
+const reps = 3;
 const concurrencies = [1, 16, 64];
+const P11_SESSIONS = 8;
 
 function rawEd25519Rate(durationMs: number): number {
   const { privateKey } = generateKeyPairSync("ed25519");
@@ -24,91 +36,285 @@ function rawEd25519Rate(durationMs: number): number {
   return n / (durationMs / 1000);
 }
 
-interface ServerInfo {
-  url: string;
-  echoUrl: string;
-  certsDir: string;
-  readyMs: number;
+interface Server {
+  readonly child: ChildProcess;
+  readonly info: ServerInfo;
+  rss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startServer(spec: ServerSpec, env: NodeJS.ProcessEnv, profile: boolean): Promise<Server> {
+  const child = fork(new URL("./server.ts", import.meta.url).pathname, [JSON.stringify(spec)], {
+    execArgv: [
+      "--conditions=source",
+      "--import",
+      "tsx",
+      ...(profile && process.env.BENCH_CPU_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
+    ],
+    env,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const info = await new Promise<ServerInfo>((resolve, reject) => {
+    child.once("message", (m) => resolve(m as ServerInfo));
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return {
+    child,
+    info,
+    rss: () =>
+      new Promise<number>((resolve) => {
+        child.once("message", (m) => resolve((m as { rssMb: number }).rssMb));
+        child.send("rss");
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function pgSchemaUrl(base: string): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  const schema = `bench_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base });
+  try {
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+  } catch {
+    await admin.end().catch(() => undefined);
+    return null;
+  }
+  const url = new URL(base);
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "signer-bench-"));
-const child = fork(new URL("./server.ts", import.meta.url).pathname, [dir], {
-  // BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server process (open it in Chrome DevTools).
-  execArgv: [
-    "--conditions=source",
-    "--import",
-    "tsx",
-    ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-  ],
-  stdio: ["ignore", "inherit", "inherit", "ipc"],
-});
-const info = await new Promise<ServerInfo>((resolve, reject) => {
-  child.once("message", (m) => resolve(m as ServerInfo));
-  child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
-});
-const rss = () =>
-  new Promise<number>((resolve) => {
-    child.once("message", (m) => resolve((m as { rssMb: number }).rssMb));
-    child.send("rss");
-  });
-const tls = {
-  ca: readFileSync(join(info.certsDir, "ca.crt")),
-  cert: readFileSync(join(info.certsDir, "client.crt")),
-  key: readFileSync(join(info.certsDir, "client.key")),
-};
+const notRun: Record<string, string> = {};
+let token: SoftHsmToken | undefined;
+const hsmMissing = softHsmUnavailable();
+if (hsmMissing) notRun.S5 = hsmMissing;
+else {
+  token = createSoftHsmToken("bench");
+  // The raw loop runs in this process: SoftHSM reads its config at C_Initialize.
+  process.env.SOFTHSM2_CONF = token.env.SOFTHSM2_CONF;
+  token.toolKey("ed25519", "bench-ed", "01");
+}
+const pgBase = process.env.DATABASE_URL ?? process.env.PG_TEST_URL;
+const pgSchema = pgBase ? await pgSchemaUrl(pgBase) : null;
+if (!pgBase) notRun.S4 = "neither DATABASE_URL nor PG_TEST_URL is set";
+else if (!pgSchema) notRun.S4 = "PostgreSQL at DATABASE_URL/PG_TEST_URL is not reachable";
 
-const rawRate = rawEd25519Rate(quick ? 1000 : 3000);
-const rows: Array<{ scenario: string; concurrency: number; result: LoadResult; rssMb: number }> = [];
-for (const concurrency of concurrencies) {
-  const s1 = await runLoad({
-    url: info.echoUrl,
+const childEnv = { ...process.env, ...(token?.env ?? {}) };
+const sqlite = await startServer(
+  {
+    dataDir: join(dir, "sqlite"),
+    ...(token ? { pkcs11Uri: token.uri("bench-ed", `pool-size=${P11_SESSIONS}`) } : {}),
+  },
+  childEnv,
+  true,
+);
+// S3 runs on its own server process, so its large batches do not inflate the RSS measured under S2.
+const batches = await startServer({ dataDir: join(dir, "batches") }, childEnv, false);
+const batchTls = {
+  ca: readFileSync(join(batches.info.certsDir, "ca.crt")),
+  cert: readFileSync(join(batches.info.certsDir, "client.crt")),
+  key: readFileSync(join(batches.info.certsDir, "client.key")),
+};
+const postgres = pgSchema
+  ? await startServer({ dataDir: join(dir, "pg"), databaseUrl: pgSchema.url }, childEnv, false)
+  : null;
+const certs = sqlite.info.certsDir;
+const tls = {
+  ca: readFileSync(join(certs, "ca.crt")),
+  cert: readFileSync(join(certs, "client.crt")),
+  key: readFileSync(join(certs, "client.key")),
+};
+// The PG server made its own dev CA: use its certificates for it.
+const pgTls = postgres
+  ? {
+      ca: readFileSync(join(postgres.info.certsDir, "ca.crt")),
+      cert: readFileSync(join(postgres.info.certsDir, "client.crt")),
+      key: readFileSync(join(postgres.info.certsDir, "client.key")),
+    }
+  : tls;
+
+const digestBody = (kid?: string) => () =>
+  JSON.stringify({ digestHex: randomBytes(32).toString("hex"), ...(kid ? { kid } : {}) });
+const batchBody = (n: number) => () =>
+  JSON.stringify({
+    items: Array.from({ length: n }, () => ({ digestHex: randomBytes(32).toString("hex") })),
+  });
+
+interface Scenario {
+  readonly name: string;
+  readonly server: Server;
+  readonly url: string;
+  readonly path: string;
+  readonly body: () => string;
+  readonly perRequest: number;
+  readonly tls: typeof tls;
+  /** Longer runs where one request is long (a 1024-item batch at concurrency 64 takes seconds). */
+  readonly seconds?: number;
+}
+const scenarios: Scenario[] = [
+  {
+    name: "S1 echo",
+    server: sqlite,
+    url: sqlite.info.echoUrl,
     path: "/echo",
     body: () => '{"ping":1}',
-    concurrency,
-    seconds,
+    perRequest: 1,
     tls,
-  });
-  rows.push({ scenario: "S1 echo", concurrency, result: s1, rssMb: await rss() });
-  const s2 = await runLoad({
-    url: info.url,
+  },
+  {
+    name: "S2 sign/hash",
+    server: sqlite,
+    url: sqlite.info.url,
     path: "/sign/hash",
-    body: () => JSON.stringify({ digestHex: randomBytes(32).toString("hex") }),
-    concurrency,
-    seconds,
+    body: digestBody(),
+    perRequest: 1,
     tls,
-  });
-  rows.push({ scenario: "S2 sign/hash", concurrency, result: s2, rssMb: await rss() });
-}
-child.kill("SIGTERM");
-rmSync(dir, { recursive: true, force: true });
+  },
+  {
+    name: "S3 batch 256",
+    server: batches,
+    url: batches.info.url,
+    path: "/sign/batch",
+    body: batchBody(256),
+    perRequest: 256,
+    tls: batchTls,
+    seconds: Math.max(seconds, 3),
+  },
+  {
+    name: "S3 batch 1024",
+    server: batches,
+    url: batches.info.url,
+    path: "/sign/batch",
+    body: batchBody(1024),
+    perRequest: 1024,
+    tls: batchTls,
+    seconds: Math.max(seconds, 5),
+  },
+  ...(postgres
+    ? [
+        {
+          name: "S4 sign/hash pg",
+          server: postgres,
+          url: postgres.info.url,
+          path: "/sign/hash",
+          body: digestBody(),
+          perRequest: 1,
+          tls: pgTls,
+        },
+      ]
+    : []),
+  ...(token
+    ? [
+        {
+          name: "S5 sign/hash pkcs11",
+          server: sqlite,
+          url: sqlite.info.url,
+          path: "/sign/hash",
+          body: digestBody("p11-ed25519"),
+          perRequest: 1,
+          tls,
+        },
+      ]
+    : []),
+];
 
-const ratio = (c: number) => {
-  const s1 = rows.find((r) => r.scenario === "S1 echo" && r.concurrency === c)!.result.throughput;
-  const s2 = rows.find((r) => r.scenario === "S2 sign/hash" && r.concurrency === c)!.result.throughput;
-  return s2 / s1;
+const samples = new Map<string, Array<LoadResult & { rssMb: number }>>();
+const rawEd: number[] = [];
+const rawP11: number[] = [];
+for (let rep = 0; rep < reps; rep++) {
+  rawEd.push(rawEd25519Rate(seconds * 500));
+  if (token) rawP11.push(await rawPkcs11Rate(token, "bench-ed", P11_SESSIONS, seconds));
+  for (const s of scenarios) {
+    for (const concurrency of concurrencies) {
+      const result = await runLoad({
+        url: s.url,
+        path: s.path,
+        body: s.body,
+        concurrency,
+        seconds: s.seconds ?? seconds,
+        warmupSeconds: 0.3,
+        tls: s.tls,
+      });
+      const key = `${s.name}|${concurrency}`;
+      samples.set(key, [...(samples.get(key) ?? []), { ...result, rssMb: await s.server.rss() }]);
+    }
+  }
+}
+await sqlite.stop();
+await batches.stop();
+await postgres?.stop();
+await pgSchema?.drop();
+rmSync(dir, { recursive: true, force: true });
+if (token) rmSync(token.dir, { recursive: true, force: true });
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const cells: Cell[] = [];
+for (const s of scenarios) {
+  for (const concurrency of concurrencies) {
+    const runs = samples.get(`${s.name}|${concurrency}`) ?? [];
+    cells.push({
+      scenario: s.name,
+      concurrency,
+      throughput: median(runs.map((r) => r.throughput)) * s.perRequest,
+      p50Ms: median(runs.map((r) => r.p50Ms)),
+      p95Ms: median(runs.map((r) => r.p95Ms)),
+      p99Ms: median(runs.map((r) => r.p99Ms)),
+      errors: runs.reduce((n, r) => n + r.errors, 0),
+      rssMb: Math.max(...runs.map((r) => r.rssMb)),
+    });
+  }
+}
+const base = {
+  rawEd25519: median(rawEd),
+  rawPkcs11: rawP11.length ? median(rawP11) : null,
+  coldStartMs: sqlite.info.readyMs,
 };
-const fmt = (n: number, d = 1) => n.toFixed(d);
+const summary = summarize(cells, base);
+const fmt = (n: number | null, d = 2) => (n === null ? "n/a" : n.toFixed(d));
 const lines = [
-  `| scenario | conc | req/s | p50 ms | p95 ms | p99 ms | errors | server RSS MB |`,
+  `| scenario | conc | throughput (req/s; sig/s for batches) | p50 ms | p95 ms | p99 ms | errors | server RSS MB |`,
   `|---|---|---|---|---|---|---|---|`,
-  ...rows.map(
-    (r) =>
-      `| ${r.scenario} | ${r.concurrency} | ${fmt(r.result.throughput, 0)} | ${fmt(r.result.p50Ms, 2)} | ${fmt(r.result.p95Ms, 2)} | ${fmt(r.result.p99Ms, 2)} | ${r.result.errors} | ${fmt(r.rssMb, 0)} |`,
+  ...cells.map(
+    (c) =>
+      `| ${c.scenario} | ${c.concurrency} | ${fmt(c.throughput, 0)} | ${fmt(c.p50Ms)} | ${fmt(c.p95Ms)} | ${fmt(c.p99Ms)} | ${c.errors} | ${fmt(c.rssMb, 0)} |`,
   ),
   "",
-  `raw node:crypto Ed25519 signs/s (one core): ${fmt(rawRate, 0)}`,
-  `cold start (server process ready): ${fmt(info.readyMs, 0)} ms`,
-  ...concurrencies.map((c) => `S2/S1 throughput at concurrency ${c}: ${fmt(ratio(c), 2)}`),
+  `baselines: raw node:crypto Ed25519 ${fmt(base.rawEd25519, 0)} signs/s (one core); raw pkcs11js loop ${fmt(base.rawPkcs11, 0)} signs/s (${P11_SESSIONS} sessions); cold start ${fmt(base.coldStartMs, 0)} ms`,
+  ...Object.entries(notRun).map(([k, why]) => `${k} not run: ${why}`),
+  "",
+  `| target | value | wanted | met |`,
+  `|---|---|---|---|`,
+  ...Object.entries(summary.targets).map(
+    ([k, t]) =>
+      `| ${k} | ${fmt(t.value)} | ${t.target} | ${t.met === null ? "not run" : t.met ? "yes" : "NO"} |`,
+  ),
+  "",
+  `targets met: ${summary.targets_met}  (${quick ? "--quick, " : ""}${seconds}s per run, median of ${reps})`,
 ];
 console.log(lines.join("\n"));
 const result = {
   date: new Date().toISOString(),
   quick,
-  secondsPerScenario: seconds,
-  rawEd25519PerSec: rawRate,
-  coldStartMs: info.readyMs,
-  rows: rows.map((r) => ({ scenario: r.scenario, concurrency: r.concurrency, rssMb: r.rssMb, ...r.result })),
-  ratios: Object.fromEntries(concurrencies.map((c) => [`s2_over_s1_c${c}`, ratio(c)])),
+  secondsPerRun: seconds,
+  repetitions: reps,
+  baselines: base,
+  notRun,
+  cells,
+  ...summary,
 };
 writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(new URL("./results/latest.md", import.meta.url), `${lines.join("\n")}\n`);

@@ -1,23 +1,72 @@
-// The server side of the benchmark, in its own process: the real service (prepared like `signer dev`)
-// plus a trivial mTLS echo endpoint with the same TLS settings (the HTTP+TLS baseline, S1).
+// The server side of the benchmark, in its own process: the real service, plus a trivial mTLS echo
+// endpoint with the same TLS settings (S1, the HTTP+TLS baseline). argv[2] is a JSON ServerSpec.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import Fastify from "fastify";
 import { prepareDev } from "../signer/src/cli/dev-command.js";
 import { loadConfig } from "../signer/src/config/config.js";
 import { createLogger } from "../signer/src/observability/logger.js";
 import { readTls, startService } from "../signer/src/service.js";
 
-const dataDir = process.argv[2];
-if (!dataDir) throw new Error("usage: server.ts DATA_DIR");
-const started = performance.now();
-const setup = await prepareDev(dataDir, {
+/** What the orchestrator asks for. */
+export interface ServerSpec {
+  readonly dataDir: string;
+  readonly databaseUrl?: string;
+  /** A pkcs11: URI of an Ed25519 key on a SoftHSM2 token (S5), with the SOFTHSM2_CONF it needs. */
+  readonly pkcs11Uri?: string;
+  readonly softhsmConf?: string;
+}
+
+/** What the server reports back once ready. */
+export interface ServerInfo {
+  readonly url: string;
+  readonly echoUrl: string;
+  readonly certsDir: string;
+  readonly readyMs: number;
+}
+
+const spec = JSON.parse(process.argv[2] ?? "{}") as ServerSpec;
+const setup = await prepareDev(spec.dataDir, {
   ...process.env,
   PORT: "0",
   MANAGEMENT_PORT: "0",
   LOG_LEVEL: "warn",
 });
-const config = loadConfig(setup.env);
+const configFile = join(spec.dataDir, "bench-config.json");
+const keys: object[] = [
+  {
+    kid: "dev-ed25519",
+    uri: `softkey:file=${join(spec.dataDir, "keys", "dev-ed25519.pem")}`,
+    alg: "ed25519",
+  },
+];
+if (spec.pkcs11Uri) keys.push({ kid: "p11-ed25519", uri: spec.pkcs11Uri, alg: "ed25519" });
+writeFileSync(
+  configFile,
+  JSON.stringify({
+    keys,
+    defaultKid: "dev-ed25519",
+    auditKid: "dev-ed25519",
+    principals: [
+      {
+        id: "bench",
+        match: { cn: "dev-client" },
+        roles: ["service"],
+        keys: keys.map((k) => (k as { kid: string }).kid),
+      },
+    ],
+  }),
+);
+const env = {
+  ...setup.env,
+  SIGNER_CONFIG: configFile,
+  SIGNER_BATCH_MAX: "1024",
+  ...(spec.databaseUrl ? { DATABASE_URL: spec.databaseUrl } : {}),
+};
+const config = loadConfig(env);
 const service = await startService(config, { logger: createLogger("warn") });
-const readyMs = performance.now() - started;
+// Cold start: from process start (module loading included) to both ports listening.
+const readyMs = process.uptime() * 1000;
 const tls = readTls(config);
 const echo = Fastify({
   https: {
@@ -32,12 +81,13 @@ const echo = Fastify({
 echo.post("/echo", async (request) => request.body);
 await echo.listen({ host: "127.0.0.1", port: 0 });
 const echoAddr = echo.server.address();
-process.send?.({
+const info: ServerInfo = {
   url: service.url,
   echoUrl: `https://127.0.0.1:${typeof echoAddr === "object" && echoAddr ? echoAddr.port : 0}`,
   certsDir: setup.certsDir,
   readyMs,
-});
+};
+process.send?.(info);
 process.on("message", (msg) => {
   if (msg === "rss") process.send?.({ rssMb: process.memoryUsage().rss / 1048576 });
 });
