@@ -3,9 +3,9 @@ import { sign } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { runMultisigCommand } from "../../signer/src/cli/multisig-command.js";
+import { captureStream } from "../helpers/capture.js";
 import { runSigner } from "../helpers/cli.js";
 import { kidOf, type MultisigFixture, POLICY, startMultisigFixture } from "./multisig-fixture.js";
 
@@ -15,16 +15,7 @@ interface Run {
   readonly stderr: string;
 }
 
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
-}
+const sink = captureStream;
 
 async function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
   const out = sink();

@@ -1,4 +1,4 @@
-import { Writable } from "node:stream";
+import { captureStream } from "../../../test/helpers/capture.js";
 import { runAuditCommand } from "../../src/cli/audit-command.js";
 
 /** What one in-process `signer audit …` run printed and returned. */
@@ -8,16 +8,7 @@ export interface AuditRun {
   readonly stderr: string;
 }
 
-function sink(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
-}
+const sink = captureStream;
 
 /** Run `signer audit <args>` in-process with exactly `env` (nothing leaks in from the runner). */
 export async function runAudit(args: string[], env: Record<string, string>): Promise<AuditRun> {

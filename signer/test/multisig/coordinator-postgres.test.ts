@@ -2,25 +2,14 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import pg from "pg";
+import { withPostgres } from "../../../test/helpers/postgres.js";
 import { openPostgresStore } from "../../src/store/postgres.js";
 import { runCoordinatorSuite } from "./coordinator-suite.js";
 import { openHarness, POLICY, upgradeManifest } from "./harness.js";
 import { runKeyRotationSuite } from "./rotation-suite.js";
 import { refused } from "./suite-helpers.js";
 
-const url = process.env.PG_TEST_URL;
-
-if (url === undefined || url === "") {
-  if (process.env.REQUIRE_INTEGRATION === "1") {
-    test("PG_TEST_URL is set (REQUIRE_INTEGRATION=1)", () => {
-      assert.fail("REQUIRE_INTEGRATION=1 but PG_TEST_URL is not set; the Postgres multisig suite cannot run");
-    });
-  } else {
-    test("multisig on postgres", { skip: "PG_TEST_URL not set; .ci/run sets it" }, () => {});
-  }
-} else {
-  postgresSuite(url);
-}
+withPostgres("multisig on postgres", postgresSuite);
 
 function postgresSuite(url: string): void {
   // Every store gets its own schema so parallel test files and runs never see each other's rows.

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import pg from "pg";
+import { withPostgres } from "../../../test/helpers/postgres.js";
 import { LATEST_SCHEMA_VERSION } from "../../src/store/migrations.js";
 import { openPostgresStore, type PostgresStoreOptions } from "../../src/store/postgres.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
@@ -9,19 +10,7 @@ import { runStoreConformance } from "./conformance.js";
 import { assertContiguousChain } from "./conformance-audit.js";
 import { continueChain, makeKey, sleep } from "./fixtures.js";
 
-const url = process.env.PG_TEST_URL;
-
-if (url === undefined || url === "") {
-  if (process.env.REQUIRE_INTEGRATION === "1") {
-    test("PG_TEST_URL is set (REQUIRE_INTEGRATION=1)", () => {
-      assert.fail("REQUIRE_INTEGRATION=1 but PG_TEST_URL is not set; the Postgres store suite cannot run");
-    });
-  } else {
-    test("postgres store", { skip: "PG_TEST_URL not set; .ci/run sets it" }, () => {});
-  }
-} else {
-  postgresSuite(url);
-}
+withPostgres("postgres store", postgresSuite);
 
 function postgresSuite(url: string): void {
   // Every store gets its own schema so parallel test files and runs never see each other's rows.
