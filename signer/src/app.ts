@@ -10,12 +10,14 @@ import { installAccessControl } from "./http/access-control.js";
 import { clientErrorHandler } from "./http/client-error.js";
 import { installErrorHandling } from "./http/error-handler.js";
 import { installStrictJson } from "./http/strict-json.js";
+import type { TransparencyLog } from "./log/transparency-log.js";
 import type { Logger } from "./observability/logger.js";
 import type { Metrics } from "./observability/metrics.js";
 import type { KeyRegistry } from "./registry/key-registry.js";
 import { auditRoutes } from "./routes/audit.js";
 import { healthRoutes } from "./routes/health.js";
 import { keyRoutes } from "./routes/keys.js";
+import { logRoutes } from "./routes/log.js";
 import { multisigRoutes } from "./routes/multisig.js";
 import { signRoutes } from "./routes/sign.js";
 import { verifyRoutes } from "./routes/verify.js";
@@ -33,6 +35,8 @@ export interface AppDeps {
   readonly principals: PrincipalResolver;
   /** CA/CRL state that SIGHUP updates; lets open connections be re-checked after a reload. */
   readonly trust?: PeerTrust;
+  /** The transparency log, when `logKid` is configured (docs/transparency-log.md). */
+  readonly log?: TransparencyLog;
 }
 
 /** TLS material for the main port. */
@@ -132,6 +136,7 @@ export async function buildApp(deps: AppDeps, tls: TlsMaterial): Promise<Fastify
     audit: deps.audit,
     metrics: deps.metrics,
     defaultKid: config.defaultKid,
+    logKid: config.logKid,
   });
   const limits = {
     batchMaxItems: config.limits.batchMaxItems,
@@ -147,6 +152,7 @@ export async function buildApp(deps: AppDeps, tls: TlsMaterial): Promise<Fastify
   });
   await app.register(keyRoutes, { registry: deps.registry, requirePermission: true });
   await app.register(auditRoutes, { store: deps.store });
+  await app.register(logRoutes, { log: deps.log, store: deps.store });
   await app.register(multisigRoutes, {
     config,
     store: deps.store,

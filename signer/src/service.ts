@@ -5,6 +5,8 @@ import { AuditLog } from "./audit/audit-log.js";
 import { PeerTrust } from "./auth/peer-trust.js";
 import { PrincipalResolver } from "./auth/principal.js";
 import type { Config } from "./config/types.js";
+import { checkLogKey } from "./log/log-key-policy.js";
+import { TransparencyLog } from "./log/transparency-log.js";
 import { watchCertExpiry } from "./observability/cert-expiry.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { backendTelemetry, createMetrics } from "./observability/metrics.js";
@@ -45,11 +47,14 @@ export async function startService(
   const logger = options.logger ?? createLogger(config.logLevel);
   const tls = readTls(config);
   const metrics = createMetrics();
+  // A shared or unsuitable log key is refused before anything is opened.
+  const logKey = checkLogKey(config);
   const store = await openStore({
     dataDir: config.dataDir,
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl.revealText() } : {}),
   });
   let registry: KeyRegistry | undefined;
+  let log: TransparencyLog | undefined;
   try {
     registry = await KeyRegistry.open(store, config.keys, {
       strict: config.strict,
@@ -61,12 +66,23 @@ export async function startService(
     if (!auditKid)
       throw new Error("no audit key: set auditKid or defaultKid in SIGNER_CONFIG, or an env shortcut");
     const reg = registry;
+    if (logKey) {
+      log = await TransparencyLog.open({
+        store,
+        registry,
+        logKid: logKey.kid,
+        origin: logKey.origin,
+        logger,
+      });
+    }
+    const tlog = log;
     const audit = new AuditLog({
       store,
       auditKid,
       metrics,
       logger,
       sealer: async () => (await reg.signer(auditKid)).backend,
+      ...(tlog ? { onCommitted: (seq: number) => tlog.noteCommitted(seq) } : {}),
     });
     const deps: AppDeps = {
       config,
@@ -77,6 +93,7 @@ export async function startService(
       logger,
       principals: new PrincipalResolver(config.principals, config.defaultKid),
       trust: new PeerTrust(tls),
+      ...(tlog ? { log: tlog } : {}),
     };
     const expiry = watchCertExpiry(metrics.registry, logger);
     expiry.update(tls.cert);
@@ -136,6 +153,7 @@ export async function startService(
           expiry.stop();
           await Promise.allSettled([main.close(), management.close()]);
           await audit.close();
+          await tlog?.close();
           await reg.close();
           await store.close();
         })();
@@ -143,6 +161,7 @@ export async function startService(
       },
     };
   } catch (err) {
+    await log?.close();
     await registry?.close();
     await store.close();
     throw err;

@@ -68,6 +68,12 @@ describe("authorization matrix: every role × every route × own/foreign kid", (
         };
       case "GET /multisig/proposals/:id/proof":
         return { method: "GET", path: `/multisig/proposals/${await proposal()}/proof` };
+      case "GET /log/proof/inclusion":
+        return { method: "GET", path: "/log/proof/inclusion?index=0&size=1" };
+      case "GET /log/proof/consistency":
+        return { method: "GET", path: "/log/proof/consistency?from=1&to=1" };
+      case "GET /log/receipt/:index":
+        return { method: "GET", path: "/log/receipt/0" };
       case "POST /multisig/verify":
         return { method: "POST", path: "/multisig/verify", body: { proof: {} } };
       default: {
@@ -87,6 +93,7 @@ describe("authorization matrix: every role × every route × own/foreign kid", (
 
   before(async () => {
     fx = await startFixture({
+      transparencyLog: true,
       clients: ["svc", "lead", "admin"],
       configPatch: {
         principals: MATRIX_ROLES.map((role) => ({

@@ -40,6 +40,8 @@ export async function startFixture(
     configPatch?: Record<string, unknown>;
     clients?: string[];
     logger?: Logger;
+    /** Configure a transparency log: key `k-log` (ed25519), origin `signer.test/log`. */
+    transparencyLog?: boolean;
   } = {},
 ): Promise<ServiceFixture> {
   const dir = mkdtempSync(join(tmpdir(), "signer-e2e-"));
@@ -75,7 +77,11 @@ export async function startFixture(
       },
       { kid: "k-other", uri: `softkey:file=${keyFile("other.pem", pem("ed25519"))}`, alg: "ed25519" },
       { kid: "k-audit", uri: `softkey:file=${keyFile("audit.pem", pem("ed25519"))}`, alg: "ed25519" },
+      ...(options.transparencyLog
+        ? [{ kid: "k-log", uri: `softkey:file=${keyFile("log.pem", pem("ed25519"))}`, alg: "ed25519" }]
+        : []),
     ],
+    ...(options.transparencyLog ? { logKid: "k-log", logOrigin: "signer.test/log" } : {}),
     defaultKid: "k-ed25519",
     auditKid: "k-audit",
     principals: [

@@ -21,6 +21,8 @@ export interface AuditLogOptions {
   readonly logger: Logger;
   /** Most events in one transaction. */
   readonly maxBatchEvents?: number;
+  /** Told the last seq of each committed batch (the transparency log issues checkpoints from it). */
+  readonly onCommitted?: (lastSeq: number) => void;
 }
 
 /**
@@ -104,6 +106,8 @@ export class AuditLog {
       });
       metrics.auditAppendSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       metrics.auditBatchSize.observe(committed.length);
+      const last = committed[committed.length - 1];
+      if (last) this.#opts.onCommitted?.(last.seq);
       let offset = 0;
       for (const p of batch) {
         p.resolve(committed.slice(offset, offset + p.inputs.length));

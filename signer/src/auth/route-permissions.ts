@@ -38,6 +38,13 @@ export const ROUTE_RULES: Readonly<Record<string, RouteRule>> = Object.freeze({
   "POST /multisig/proposals/:id/approvals": rule("multisig.approve", ["multisig:approve"], "body"),
   "GET /multisig/proposals/:id/proof": rule("multisig.proof", MULTISIG_READ),
   "POST /multisig/verify": rule("multisig.verify", ["verify"]),
+  // Transparency log: checkpoints, the log key and proofs hold only hashes, so any principal may read
+  // them; a receipt carries a whole audit event (principal, digest), so it is for auditors.
+  "GET /log/checkpoint": rule("log.read", ["keys:read"]),
+  "GET /log/key": rule("log.read", ["keys:read"]),
+  "GET /log/proof/inclusion": rule("log.read", ["keys:read"]),
+  "GET /log/proof/consistency": rule("log.read", ["keys:read"]),
+  "GET /log/receipt/:index": rule("log.receipt", ["audit:read"]),
 });
 
 /** The rule for `method` and the route pattern `url`; HEAD follows GET. Undefined when unlisted. */

@@ -3,6 +3,7 @@ import { auditCommand } from "./audit-command.js";
 import { certsCommand } from "./certs-command.js";
 import { devCommand } from "./dev-command.js";
 import { keysCommand } from "./keys-command.js";
+import { logCommand } from "./log-command.js";
 import { mockKmsCommand } from "./mock-kms-command.js";
 import { multisigCommand } from "./multisig-command.js";
 import { serveCommand } from "./serve-command.js";
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   keys: { run: keysCommand, summary: "keys list|generate: inspect the registry, create software keys" },
   "mock-kms": { run: mockKmsCommand, summary: "local AWS KMS stand-in for dev/CI (not a security boundary)" },
   audit: { run: auditCommand, summary: "audit verify|export: check the audit chain, export it as JSONL" },
+  log: { run: logCommand, summary: "log verify: check transparency-log checkpoints, consistency, receipts" },
   "api-key": {
     run: apiKeyCommand,
     summary: "api-key generate|list|revoke: scoped, expiring second-factor keys",

@@ -12,7 +12,8 @@ export interface AuditRoutesOptions {
   readonly maxPage?: number;
 }
 
-const auditEventSchema = {
+/** Response schema of one A6 audit event (also used by /log/receipt). */
+export const auditEventSchema = {
   type: "object",
   required: [...AUDIT_EVENT_FIELDS],
   properties: {

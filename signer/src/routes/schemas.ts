@@ -38,7 +38,7 @@ export const errorEnvelopeSchema = {
 
 export const signResultSchema = {
   type: "object",
-  required: ["kid", "alg", "signature", "digestHex", "signedAt", "auditSeq"],
+  required: ["kid", "alg", "signature", "digestHex", "signedAt", "auditSeq", "logIndex"],
   properties: {
     kid: { type: "string" },
     alg: { type: "string" },
@@ -46,6 +46,7 @@ export const signResultSchema = {
     digestHex: { type: "string" },
     signedAt: { type: "string", format: "date-time" },
     auditSeq: { type: "integer" },
+    logIndex: { type: "integer", description: "the event's leaf index in the transparency log" },
   },
 } as const;
 

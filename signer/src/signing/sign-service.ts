@@ -22,6 +22,8 @@ export interface SignResult {
   readonly digestHex: string;
   readonly signedAt: string;
   readonly auditSeq: number;
+  /** Leaf index of the event in the transparency log (= auditSeq: leaf i is event seq i). */
+  readonly logIndex: number;
 }
 
 /** What a batch item turns into: a result or a client-safe error. */
@@ -33,6 +35,8 @@ export interface SignServiceDeps {
   readonly audit: AuditLog;
   readonly metrics: Metrics;
   readonly defaultKid: string | undefined;
+  /** The transparency log's key, which never signs for callers. */
+  readonly logKid?: string | undefined;
 }
 
 interface Prepared {
@@ -95,6 +99,7 @@ export class SignService {
         digestHex: p.digestHex,
         signedAt: event.ts,
         auditSeq: event.seq,
+        logIndex: event.seq,
       };
     });
   }
@@ -126,6 +131,10 @@ export class SignService {
       const kid = item.kid ?? this.#deps.defaultKid;
       if (kid === undefined)
         return new SignerError("ERR_VALIDATION", "no kid given and no default key configured");
+      // The log key signs checkpoints only: a caller-chosen digest signed by it could pass for one.
+      if (kid === this.#deps.logKid) {
+        return new SignerError("ERR_FORBIDDEN", `key ${kid} is the transparency log key`);
+      }
       // A principal may only sign with the kids granted to it.
       if (!principal.keys.has(kid)) {
         return new SignerError("ERR_FORBIDDEN", `principal ${principal.id} may not use key ${kid}`);

@@ -1,3 +1,4 @@
+import { TRANSPARENCY_LOG_MIGRATION } from "./log-checkpoints.js";
 import { API_KEYS_MIGRATION } from "./migration-api-keys.js";
 import { MULTISIG_MIGRATION } from "./multisig-migration.js";
 
@@ -128,6 +129,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   Object.freeze({ version: 1, name: "keys-and-audit-log", sqlite: SQLITE_V1, postgres: POSTGRES_V1 }),
   MULTISIG_MIGRATION,
   API_KEYS_MIGRATION,
+  TRANSPARENCY_LOG_MIGRATION,
 ]);
 
 /** The schema version this build expects once every migration has run. */

@@ -3,6 +3,7 @@ import { KEY_STATUSES, type KeyStatus } from "../algorithms.js";
 import type { ApiKeyRecord } from "./api-key-rows.js";
 import { postgresApiKeys } from "./api-keys-postgres.js";
 import { assertContinuesHead, headAfter } from "./chain.js";
+import { type CheckpointRecord, pgAddCheckpoint, pgLatestCheckpoint } from "./log-checkpoints.js";
 import type { MultisigDecider, ProposalRecord, ProposalState } from "./multisig-records.js";
 import {
   pgDecideApproval,
@@ -221,6 +222,16 @@ class PostgresStore implements Store {
   ): Promise<T | null> {
     this.#assertOpen();
     return pgDecideApproval(this.#pool, id, kids, decide);
+  }
+
+  async addCheckpoint(record: CheckpointRecord): Promise<CheckpointRecord> {
+    this.#assertOpen();
+    return pgAddCheckpoint((text, params) => this.#q(text, params), record);
+  }
+
+  async latestCheckpoint(): Promise<CheckpointRecord | null> {
+    this.#assertOpen();
+    return pgLatestCheckpoint((text, params) => this.#q(text, params));
   }
 
   close(): Promise<void> {

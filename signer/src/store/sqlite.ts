@@ -3,6 +3,7 @@ import { KEY_STATUSES, type KeyStatus } from "../algorithms.js";
 import type { ApiKeyRecord } from "./api-key-rows.js";
 import { SqliteApiKeys } from "./api-keys-sqlite.js";
 import { assertContinuesHead, headAfter } from "./chain.js";
+import { type CheckpointRecord, sqliteAddCheckpoint, sqliteLatestCheckpoint } from "./log-checkpoints.js";
 import type { MultisigDecider, ProposalRecord, ProposalState } from "./multisig-records.js";
 import { assertPaging, eventFromRow, eventParams, headFromRow, keyFromRow, keyParams } from "./rows.js";
 import { SerialQueue } from "./serial-queue.js";
@@ -273,6 +274,16 @@ class SqliteStoreImpl implements SqliteStore {
   ): Promise<T | null> {
     this.#assertOpen();
     return this.#writes.run(() => this.#sql(() => sqliteDecideApproval(this.#db, id, kids, decide)));
+  }
+
+  async addCheckpoint(record: CheckpointRecord): Promise<CheckpointRecord> {
+    this.#assertOpen();
+    return this.#writes.run(() => this.#sql(() => sqliteAddCheckpoint(this.#db, record)));
+  }
+
+  async latestCheckpoint(): Promise<CheckpointRecord | null> {
+    this.#assertOpen();
+    return this.#sql(() => sqliteLatestCheckpoint(this.#db));
   }
 
   close(): Promise<void> {

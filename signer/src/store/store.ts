@@ -1,5 +1,6 @@
 import type { Alg, KeyStatus } from "../algorithms.js";
 import type { ApiKeyRecord } from "./api-key-rows.js";
+import type { CheckpointRecord } from "./log-checkpoints.js";
 import type { MultisigDecider, ProposalRecord, ProposalState } from "./multisig-records.js";
 
 /** A key as the registry records it. */
@@ -92,6 +93,14 @@ export interface Store {
    * apply its writes and commit — or roll everything back. Null when the proposal does not exist.
    */
   decideApproval<T>(id: string, kids: readonly string[], decide: MultisigDecider<T>): Promise<T | null>;
+
+  /**
+   * Transparency log: store a signed checkpoint unless one of that size exists (another replica
+   * issued it); returns the stored record, which the caller compares with its own.
+   */
+  addCheckpoint(record: CheckpointRecord): Promise<CheckpointRecord>;
+  /** The checkpoint with the largest tree size, or null. */
+  latestCheckpoint(): Promise<CheckpointRecord | null>;
 
   close(): Promise<void>;
 }

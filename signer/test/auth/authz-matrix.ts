@@ -46,6 +46,11 @@ export const EXPECTED_MATRIX: readonly MatrixRow[] = Object.freeze([
   { route: "POST /multisig/proposals/:id/approvals", kid: "foreign", allow: [] },
   { route: "GET /multisig/proposals/:id/proof", kid: "-", allow: MULTISIG_READERS },
   { route: "POST /multisig/verify", kid: "-", allow: ALL },
+  { route: "GET /log/checkpoint", kid: "-", allow: ALL },
+  { route: "GET /log/key", kid: "-", allow: ALL },
+  { route: "GET /log/proof/inclusion", kid: "-", allow: ALL },
+  { route: "GET /log/proof/consistency", kid: "-", allow: ALL },
+  { route: "GET /log/receipt/:index", kid: "-", allow: AUDIT_READERS },
 ]);
 
 /** The matrix as the Markdown table docs/security.md carries between its marker comments. */

@@ -1,4 +1,4 @@
-import { createHmac, type KeyObject, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, type KeyObject, randomBytes, sign, timingSafeEqual } from "node:crypto";
 import { verifyDigest } from "@signing-proxy/client-sdk";
 import type { Alg } from "../../algorithms.js";
 import { BackendUnavailableError, type SigningBackend } from "../backend.js";
@@ -29,6 +29,13 @@ export class SoftKeyBackend implements SigningBackend {
   async sign(digest: Buffer): Promise<Buffer> {
     assertDigest(digest);
     return signDigest(this.#live(), digest);
+  }
+
+  /** Pure Ed25519 over an arbitrary message (MessageSigning; used only for log checkpoints). */
+  async signMessage(message: Buffer): Promise<Buffer> {
+    const material = this.#live();
+    if (material.alg !== "ed25519") throw new TypeError("only Ed25519 keys sign messages");
+    return sign(null, message, material.privateKey);
   }
 
   async verify(digest: Buffer, signature: Buffer): Promise<boolean> {
