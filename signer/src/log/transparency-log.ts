@@ -59,7 +59,9 @@ export class TransparencyLog {
     const pub = await backend.publicKey();
     // Notes sign their text with pure Ed25519; a backend that only signs digests cannot issue them.
     if (!pub || !messageSigning(backend)) {
-      throw new Error(`logKid ${opts.logKid}: the backend cannot sign C2SP notes (needs an ed25519 softkey)`);
+      throw new Error(
+        `logKid ${opts.logKid}: the backend cannot sign C2SP notes (needs an ed25519 softkey:, pkcs11: or awskms: key)`,
+      );
     }
     const log = new TransparencyLog(opts, formatVerifierKey(opts.origin, pub));
     // An inconsistent history was logged loudly by #issue; keep serving, but never sign over it.

@@ -6,7 +6,7 @@ import {
   SignCommand,
   VerifyMacCommand,
 } from "@aws-sdk/client-kms";
-import { verifyDigest } from "@signing-proxy/client-sdk";
+import { verifyDigest, verifyEd25519Message } from "@signing-proxy/client-sdk";
 import type { Alg } from "../../algorithms.js";
 import { type BackendTelemetry, BackendUnavailableError, type SigningBackend } from "../backend.js";
 import { assertDigest } from "../softkey/sign-digest.js";
@@ -33,6 +33,8 @@ export interface AwsKmsBackendDeps {
 }
 
 const HMAC_BYTES = 32;
+/** KMS Sign takes RAW messages of at most 4096 bytes; longer ones must be refused, not truncated. */
+export const KMS_MAX_MESSAGE_BYTES = 4096;
 
 /**
  * A key held in AWS KMS. Signs per DESIGN.md A4 through the SDK (Sign with DIGEST for RSA and
@@ -79,26 +81,59 @@ export class AwsKmsBackend implements SigningBackend {
       }
       return Buffer.from(mac);
     }
+    const signature = await this.#kmsSign(digest);
+    // Checked against the pinned public key before release: a re-pointed key or a corrupted answer never leaves.
+    if (!(await this.verify(digest, signature))) {
+      throw this.#bad("the KMS signature does not verify with the registered public key");
+    }
+    return signature;
+  }
+
+  /**
+   * Pure Ed25519 over an arbitrary message (Sign with ED25519_SHA_512, MessageType RAW), for C2SP
+   * notes (MessageSigning); same deadline and circuit breaker as {@link sign}.
+   */
+  async signMessage(message: Buffer): Promise<Buffer> {
+    if (!Buffer.isBuffer(message)) throw new TypeError("message must be a Buffer");
+    this.#live();
+    const publicKey = this.#key.publicKey;
+    // Only Ed25519 signs RAW input as the message; the other KMS algs here hash or take a digest.
+    if (this.alg !== "ed25519" || publicKey === null) throw new TypeError("only Ed25519 keys sign messages");
+    // KMS rejects longer RAW messages; refusing here gives a clear error and spares the breaker.
+    if (message.length === 0 || message.length > KMS_MAX_MESSAGE_BYTES) {
+      throw new RangeError(
+        `message must be 1..${KMS_MAX_MESSAGE_BYTES} bytes for KMS Ed25519 signing (got ${message.length})`,
+      );
+    }
+    const signature = await this.#kmsSign(message);
+    // Checked before release: a re-pointed key or a corrupted answer never signs a note.
+    if (!verifyEd25519Message({ publicKey, message, signature })) {
+      throw this.#bad("the KMS signature does not verify with the registered public key");
+    }
+    return signature;
+  }
+
+  /** KMS Sign of `message` with the alg's spec; the answer must name this key and algorithm. */
+  async #kmsSign(message: Buffer): Promise<Buffer> {
+    const spec = KMS_ALGS[this.alg];
+    if (spec.op !== "sign") throw this.#bad("not a signing key");
+    const keyArn = this.#key.keyArn;
     const out = await this.#call("Sign", (abortSignal) =>
       this.#deps.client.send(
         new SignCommand({
           KeyId: keyArn,
-          Message: digest,
+          Message: message,
           MessageType: spec.messageType,
           SigningAlgorithm: spec.signingAlgorithm,
         }),
         { abortSignal },
       ),
     );
+    // An answer for another key or algorithm must never be released as this key's signature.
     if (out.KeyId !== keyArn || out.SigningAlgorithm !== spec.signingAlgorithm || !out.Signature) {
       throw this.#bad("KMS Sign answered for another key or algorithm");
     }
-    const signature = Buffer.from(out.Signature);
-    // Checked against the pinned public key before release: a re-pointed key or a corrupted answer never leaves.
-    if (!(await this.verify(digest, signature))) {
-      throw this.#bad("the KMS signature does not verify with the registered public key");
-    }
-    return signature;
+    return Buffer.from(out.Signature);
   }
 
   async verify(digest: Buffer, signature: Buffer): Promise<boolean> {

@@ -59,7 +59,8 @@ export function ecdsaRawToDer(raw: Buffer): Buffer {
 }
 
 /**
- * Sign a 32-byte digest with the key `handle` on `session` exactly as DESIGN.md A4 describes.
+ * Sign a 32-byte digest with the key `handle` on `session` exactly as DESIGN.md A4 describes
+ * (for ed25519 `digest` may be any message: CKM_EDDSA signs its input as given; callers bound it).
  * C_SignInit is quick and synchronous; C_SignAsync runs the signature on libuv's thread pool.
  */
 export function signOnSession(

@@ -1,6 +1,6 @@
 import { createHash, type KeyObject, randomBytes, timingSafeEqual } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { verifyDigest } from "@signing-proxy/client-sdk";
+import { verifyDigest, verifyEd25519Message } from "@signing-proxy/client-sdk";
 import type { Alg } from "../../algorithms.js";
 import { type BackendTelemetry, BackendUnavailableError, type SigningBackend } from "../backend.js";
 import { assertDigest } from "../softkey/sign-digest.js";
@@ -33,6 +33,9 @@ export interface Pkcs11KeyState {
 }
 
 const BACKOFF_MS = [0, 25, 100, 250];
+
+/** Longest message {@link Pkcs11Backend.signMessage} takes; C2SP checkpoints are a few hundred bytes. */
+export const PKCS11_MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * A key on a PKCS#11 token. Sessions come from the token's shared pool; the object handle is
@@ -76,8 +79,37 @@ export class Pkcs11Backend implements SigningBackend {
 
   async sign(digest: Buffer): Promise<Buffer> {
     assertDigest(digest);
-    if (this.#closed) throw new BackendUnavailableError(this.kid, "the backend is closed");
-    const pending = this.#signWithRetries(digest);
+    return this.#track(digest);
+  }
+
+  /**
+   * Pure Ed25519 (CKM_EDDSA, no parameters) over an arbitrary message, for C2SP notes
+   * (MessageSigning); same session pool and recovery path as {@link sign}.
+   */
+  async signMessage(message: Buffer): Promise<Buffer> {
+    if (!Buffer.isBuffer(message)) throw new TypeError("message must be a Buffer");
+    // Only pure EdDSA signs its input as the message; the other recipes expect a 32-byte digest.
+    if (this.alg !== "ed25519" || !this.#state.publicKey)
+      throw new TypeError("only Ed25519 keys sign messages");
+    // A bound keeps one call from holding a token session (and C_Sign buffers) for long.
+    if (message.length === 0 || message.length > PKCS11_MAX_MESSAGE_BYTES) {
+      throw new RangeError(`message must be 1..${PKCS11_MAX_MESSAGE_BYTES} bytes (got ${message.length})`);
+    }
+    const signature = await this.#track(message);
+    // Checked before release, as the digest path's probe does: a wrong key's note never leaves.
+    if (!verifyEd25519Message({ publicKey: this.#state.publicKey, message, signature })) {
+      throw new BackendUnavailableError(
+        this.kid,
+        "the token's signature does not verify with the public key",
+      );
+    }
+    return signature;
+  }
+
+  /** Sign `input` (a digest, or an Ed25519 message) with retries, tracked so close() can wait. */
+  #track(input: Buffer): Promise<Buffer> {
+    if (this.#closed) return Promise.reject(new BackendUnavailableError(this.kid, "the backend is closed"));
+    const pending = this.#signWithRetries(input);
     this.#inflight.add(pending);
     const done = () => this.#inflight.delete(pending);
     pending.then(done, done);
