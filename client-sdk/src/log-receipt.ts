@@ -3,8 +3,8 @@ import { type Checkpoint, openCheckpoint } from "./checkpoint.js";
 import { leafHash, verifyInclusion } from "./merkle.js";
 import { NoteError, type NoteVerifier } from "./signed-note.js";
 
-/** The audit event fields (DESIGN.md A6) that make up a transparency-log leaf, in A6 order. */
-export const LOG_LEAF_FIELDS = [
+/** The DESIGN.md A6 fields of an audit event, in A6 order (the JSONL export and the log leaf). */
+export const AUDIT_EVENT_FIELDS = Object.freeze([
   "seq",
   "ts",
   "principal",
@@ -18,7 +18,10 @@ export const LOG_LEAF_FIELDS = [
   "prevHash",
   "hash",
   "signature",
-] as const;
+] as const);
+
+/** The fields that make up a transparency-log leaf: the whole event. */
+export const LOG_LEAF_FIELDS = AUDIT_EVENT_FIELDS;
 
 /** An audit event as `signer audit export` writes it. */
 export type LogEvent = { readonly [K in (typeof LOG_LEAF_FIELDS)[number]]: unknown };

@@ -1,21 +1,8 @@
+import { AUDIT_EVENT_FIELDS } from "@signing-proxy/client-sdk";
 import type { AuditEvent } from "../store/store.js";
 
-/** The DESIGN.md A6 fields of an audit event, in A6 order (also the order of the JSONL export). */
-export const AUDIT_EVENT_FIELDS = Object.freeze([
-  "seq",
-  "ts",
-  "principal",
-  "op",
-  "kid",
-  "alg",
-  "digestHex",
-  "result",
-  "requestId",
-  "auditKid",
-  "prevHash",
-  "hash",
-  "signature",
-] as const);
+/** The DESIGN.md A6 fields of an audit event, in A6 order (defined once, in client-sdk). */
+export { AUDIT_EVENT_FIELDS };
 
 type FieldKind = "seq" | "string" | "nullable" | "hex64";
 
