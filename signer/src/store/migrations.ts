@@ -1,5 +1,6 @@
 import { TRANSPARENCY_LOG_MIGRATION } from "./log-checkpoints.js";
 import { API_KEYS_MIGRATION } from "./migration-api-keys.js";
+import { AUDIT_HASH_INDEX_MIGRATION } from "./migration-audit-hash-index.js";
 import { MULTISIG_MIGRATION } from "./multisig-migration.js";
 
 /**
@@ -130,6 +131,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   MULTISIG_MIGRATION,
   API_KEYS_MIGRATION,
   TRANSPARENCY_LOG_MIGRATION,
+  AUDIT_HASH_INDEX_MIGRATION,
 ]);
 
 /** The schema version this build expects once every migration has run. */

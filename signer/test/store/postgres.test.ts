@@ -3,8 +3,9 @@ import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import pg from "pg";
 import { withPostgres } from "../../../test/helpers/postgres.js";
-import { LATEST_SCHEMA_VERSION } from "../../src/store/migrations.js";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "../../src/store/migrations.js";
 import { openPostgresStore, type PostgresStoreOptions } from "../../src/store/postgres.js";
+import { eventParams } from "../../src/store/rows.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
 import { runStoreConformance } from "./conformance.js";
 import { assertContiguousChain } from "./conformance-audit.js";
@@ -124,6 +125,53 @@ function postgresSuite(url: string): void {
           store.appendAuditBatch(async (h) => continueChain(h, 1)),
           StoreUnavailableError,
         );
+      } finally {
+        await store.close();
+      }
+    });
+
+    test("migration 5 drops the hash constraint of a version-4 log and keeps every event", async () => {
+      const schema = await freshSchema();
+      const client = await admin.connect();
+      const events = continueChain(null, 3);
+      try {
+        await client.query(`SET search_path = ${schema}`);
+        for (const m of MIGRATIONS.filter((x) => x.version <= 4)) await client.query(m.postgres);
+        await client.query(
+          "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        );
+        for (const m of MIGRATIONS.filter((x) => x.version <= 4)) {
+          await client.query("INSERT INTO schema_migrations VALUES ($1, $2, $3)", [
+            m.version,
+            m.name,
+            "2026-01-01",
+          ]);
+        }
+        for (const e of events) {
+          await client.query(
+            "INSERT INTO audit_events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            eventParams(e),
+          );
+        }
+        await client.query("UPDATE audit_head SET seq = 2, hash = $1 WHERE id = 1", [events[2]!.hash]);
+      } finally {
+        await client.query("RESET search_path");
+        client.release();
+      }
+      const uniques = async () =>
+        (
+          await admin.query(
+            `SELECT conname FROM pg_constraint WHERE conrelid = '${schema}.audit_events'::regclass AND contype = 'u'`,
+          )
+        ).rows.length;
+      assert.equal(await uniques(), 1, "version 4 has the UNIQUE constraint on hash");
+      const store = openIn(schema);
+      try {
+        await store.migrate();
+        assert.equal(await uniques(), 0);
+        assert.deepEqual(await store.readAuditEvents(0, 10), events);
+        await store.appendAuditBatch(async (head) => continueChain(head, 2));
+        await assertContiguousChain(store, 5);
       } finally {
         await store.close();
       }

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { eventParams } from "../../src/store/rows.js";
 import { openSqliteStore } from "../../src/store/sqlite.js";
 import { StoreLockedError } from "../../src/store/sqlite-lock.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
@@ -196,6 +198,54 @@ describe("sqlite store specifics", () => {
       raw.close();
     }
     await assertContiguousChain(store, 2);
+    await store.close();
+  });
+
+  test("migration 5 rebuilds a version-4 log without the hash index and keeps every event", async () => {
+    const db = tempDb();
+    const raw = new Database(db);
+    for (const m of MIGRATIONS.filter((x) => x.version <= 4)) raw.exec(m.sqlite);
+    raw.exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    );
+    for (const m of MIGRATIONS.filter((x) => x.version <= 4)) {
+      raw
+        .prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)")
+        .run(m.version, m.name, "2026-01-01T00:00:00Z");
+    }
+    const events = continueChain(null, 3);
+    const insert = raw.prepare("INSERT INTO audit_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const e of events) insert.run(...eventParams(e));
+    raw.prepare("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1").run(2, events[2]!.hash);
+    const uniqueIndexes = () =>
+      (raw.prepare("PRAGMA index_list(audit_events)").all() as Array<{ unique: number }>).filter(
+        (i) => i.unique,
+      );
+    assert.equal(uniqueIndexes().length, 1, "version 4 has the UNIQUE index on hash");
+    raw.close();
+
+    const store = openSqliteStore(db);
+    await store.migrate();
+    assert.deepEqual(await store.readAuditEvents(0, 10), events);
+    await store.appendAuditBatch(async (head) => continueChain(head, 2));
+    await assertContiguousChain(store, 5);
+    const after = new Database(db);
+    try {
+      assert.equal(
+        (after.prepare("PRAGMA index_list(audit_events)").all() as Array<{ unique: number }>).filter(
+          (i) => i.unique,
+        ).length,
+        0,
+      );
+      assert.throws(() => after.prepare("DELETE FROM audit_events").run(), /append-only/);
+      assert.throws(() => after.prepare("UPDATE audit_events SET result = 'x'").run(), /append-only/);
+      assert.deepEqual(
+        after.prepare("SELECT version FROM schema_migrations ORDER BY version").all(),
+        MIGRATIONS.map((m) => ({ version: m.version })),
+      );
+    } finally {
+      after.close();
+    }
     await store.close();
   });
 
