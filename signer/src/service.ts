@@ -82,6 +82,7 @@ export async function startService(
       metrics,
       logger,
       sealer: async () => (await reg.signer(auditKid)).backend,
+      activeKids: (kids) => reg.activeKids(kids),
       ...(tlog ? { onCommitted: (seq: number) => tlog.noteCommitted(seq) } : {}),
     });
     const deps: AppDeps = {

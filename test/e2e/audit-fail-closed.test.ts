@@ -93,6 +93,45 @@ function auditKeyOutage(getFx: () => ServiceFixture): void {
   }
 }
 
+/**
+ * A key revoked in the store behind this process's back (as another replica would): requests that
+ * pass the cached "active" status are still refused at commit, audited as refusals, no signature.
+ */
+function keyRevokedElsewhere(getFx: () => ServiceFixture): void {
+  test("a key revoked by another replica after signing: 409 ERR_KEY_NOT_ACTIVE at commit, refusal audited", async () => {
+    const fx = getFx();
+    const { store } = fx.service.deps;
+    const before = await signOk(fx); // the process now holds k-ed25519 as active
+    await store.setKeyStatus("k-ed25519", "revoked", new Date().toISOString());
+    try {
+      const responses = await burst(fx);
+      for (const res of responses) {
+        if (res.status === 200) {
+          // A batch answers per item: every item refused, none signed.
+          const results = (res.body as { results: Json[] }).results;
+          for (const r of results) assert.equal((r.error as Json).code, "ERR_KEY_NOT_ACTIVE", res.text);
+          assert.doesNotMatch(res.text, /"signature"/);
+        } else {
+          assertNoSignature(res);
+          assert.equal(res.status, 409, res.text);
+          assert.equal(((res.body as Json).error as Json).code, "ERR_KEY_NOT_ACTIVE");
+        }
+      }
+      const head = await store.auditHead();
+      const events = await store.readAuditEvents(before + 1, (head?.seq ?? 0) - before);
+      assert.equal(events.length, 12 + 4 * 2, "every refused signature has its event");
+      for (const e of events) {
+        assert.equal(e.result, "refused:ERR_KEY_NOT_ACTIVE");
+        assert.equal(e.alg, null);
+      }
+    } finally {
+      await store.setKeyStatus("k-ed25519", "active", new Date().toISOString());
+    }
+    await signOk(fx);
+    await assertChainVerifies(fx);
+  });
+}
+
 describe("fail closed (SQLite)", { timeout: 30_000 }, () => {
   let fx: ServiceFixture;
   before(async () => {
@@ -122,6 +161,7 @@ describe("fail closed (SQLite)", { timeout: 30_000 }, () => {
   });
 
   auditKeyOutage(() => fx);
+  keyRevokedElsewhere(() => fx);
 
   // Last: the store stays closed for the rest of this fixture.
   test("the store closed under the service: no signature is released", async () => {
@@ -174,6 +214,7 @@ withPostgres("fail closed (PostgreSQL)", (pgUrl) => {
     });
 
     auditKeyOutage(() => fx);
+    keyRevokedElsewhere(() => fx);
 
     test("the database unreachable: no signature is released; signing resumes when it is back", async () => {
       const before = await signOk(fx);

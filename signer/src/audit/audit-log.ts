@@ -7,6 +7,8 @@ import { type AuditInput, chainEvents } from "./event.js";
 
 interface Pending {
   readonly inputs: readonly AuditInput[];
+  /** Per input: the kid that must still be active when the batch commits, or null. */
+  readonly requireActive: ReadonlyArray<string | null> | undefined;
   readonly resolve: (events: AuditEvent[]) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -21,6 +23,12 @@ export interface AuditLogOptions {
   readonly logger: Logger;
   /** Most events in one transaction. */
   readonly maxBatchEvents?: number;
+  /**
+   * Reads, once per batch and just before it commits, which of `kids` are active now (from the store,
+   * so a revocation on another replica counts). Inputs recorded with `requireActive` whose kid is no
+   * longer active are committed as refusals instead; their callers must not release the signature.
+   */
+  readonly activeKids?: (kids: readonly string[]) => Promise<ReadonlySet<string>>;
   /** Told the last seq of each committed batch (the transparency log issues checkpoints from it). */
   readonly onCommitted?: (lastSeq: number) => void;
 }
@@ -43,14 +51,18 @@ export class AuditLog {
     this.#maxBatch = opts.maxBatchEvents ?? 2048;
   }
 
-  /** Append events; resolves with them once committed, rejects with ERR_AUDIT_UNAVAILABLE otherwise. */
-  record(inputs: readonly AuditInput[]): Promise<AuditEvent[]> {
+  /**
+   * Append events; resolves with them once committed, rejects with ERR_AUDIT_UNAVAILABLE otherwise.
+   * `requireActive[i]` names a kid that must still be active at commit for input i to stand as given;
+   * if it is not, the committed event's result is `refused:ERR_KEY_NOT_ACTIVE` (callers check `result`).
+   */
+  record(inputs: readonly AuditInput[], requireActive?: ReadonlyArray<string | null>): Promise<AuditEvent[]> {
     if (this.#closed) {
       return Promise.reject(new SignerError("ERR_AUDIT_UNAVAILABLE", "the audit log is shutting down"));
     }
     if (inputs.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ inputs, resolve, reject });
+      this.#queue.push({ inputs, requireActive, resolve, reject });
       if (!this.#running) {
         this.#running = true;
         // Wait one turn of the event loop before committing: the requests whose bytes arrived in this
@@ -92,9 +104,10 @@ export class AuditLog {
 
   async #commit(batch: Pending[]): Promise<void> {
     const { store, metrics, auditKid } = this.#opts;
-    const inputs = batch.flatMap((p) => p.inputs);
     const started = process.hrtime.bigint();
+    let inputs: readonly AuditInput[] = batch.flatMap((p) => p.inputs);
     try {
+      inputs = await this.#checkActive(batch, inputs);
       const committed = await store.appendAuditBatch(async (head) => {
         const events = chainEvents(head, inputs, auditKid, new Date().toISOString());
         // Seal: the audit key signs the last hash, authenticating the batch and everything before it.
@@ -122,5 +135,25 @@ export class AuditLog {
       });
       for (const p of batch) p.reject(refusal);
     }
+  }
+
+  /** Turn inputs whose required kid is no longer active into refusals (one status read per batch). */
+  async #checkActive(
+    batch: readonly Pending[],
+    inputs: readonly AuditInput[],
+  ): Promise<readonly AuditInput[]> {
+    const read = this.#opts.activeKids;
+    if (!read) return inputs;
+    const kids = new Set<string>();
+    for (const p of batch) for (const kid of p.requireActive ?? []) if (kid !== null) kids.add(kid);
+    if (kids.size === 0) return inputs;
+    const active = await read([...kids]);
+    return batch.flatMap((p) =>
+      p.inputs.map((input, j) => {
+        const kid = p.requireActive?.[j];
+        if (kid == null || active.has(kid)) return input;
+        return { ...input, alg: null, result: "refused:ERR_KEY_NOT_ACTIVE" };
+      }),
+    );
   }
 }

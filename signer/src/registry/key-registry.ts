@@ -21,6 +21,8 @@ export class KeyRegistry {
   readonly #store: Store;
   readonly #backends = new Map<string, SigningBackend>();
   readonly #publicKeys = new Map<string, KeyObject>();
+  /** Last status read from the store per kid (for the signing hot path; see `signerCached`). */
+  readonly #records = new Map<string, KeyRecord>();
 
   private constructor(store: Store) {
     this.#store = store;
@@ -55,6 +57,7 @@ export class KeyRegistry {
           );
         }
         if (pub) registry.#publicKeys.set(key.kid, pub);
+        registry.#records.set(key.kid, record);
       }
     } catch (err) {
       await registry.close();
@@ -72,12 +75,41 @@ export class KeyRegistry {
   async get(kid: string): Promise<KeyRecord> {
     const record = await this.#store.getKey(kid);
     if (!record) throw new SignerError("ERR_UNKNOWN_KID", `unknown kid ${kid}`);
+    this.#records.set(kid, record);
     return record;
   }
 
   /** The backend that may sign with `kid` now: the key must be active and held by this process. */
   async signer(kid: string): Promise<{ backend: SigningBackend; record: KeyRecord }> {
-    const record = await this.get(kid);
+    return this.#signerFor(kid, await this.get(kid));
+  }
+
+  /**
+   * Like `signer`, from the last status this process read instead of a store read per call. Only for
+   * signatures whose audit event is recorded with `requireActive`: the audit log re-reads the status
+   * from the store once per batch, just before commit, and refuses what a revocation (on any
+   * replica) has overtaken, so nothing signed with a revoked key is released.
+   */
+  async signerCached(kid: string): Promise<{ backend: SigningBackend; record: KeyRecord }> {
+    const cached = this.#records.get(kid);
+    // Only "active" is taken from the cache (it is re-checked at commit); any other status is re-read,
+    // so a key promoted on another replica signs here at once.
+    return this.#signerFor(kid, cached?.status === "active" ? cached : await this.get(kid));
+  }
+
+  /** Which of `kids` are active in the store now (one read each); refreshes the cached statuses. */
+  async activeKids(kids: readonly string[]): Promise<ReadonlySet<string>> {
+    const records = await Promise.all(kids.map((kid) => this.#store.getKey(kid)));
+    const active = new Set<string>();
+    for (const record of records) {
+      if (!record) continue;
+      this.#records.set(record.kid, record);
+      if (record.status === "active") active.add(record.kid);
+    }
+    return active;
+  }
+
+  #signerFor(kid: string, record: KeyRecord): { backend: SigningBackend; record: KeyRecord } {
     // Only active keys sign: candidates wait for promotion, retired and revoked keys never sign again.
     if (record.status !== "active") {
       throw new SignerError("ERR_KEY_NOT_ACTIVE", `key ${kid} is ${record.status} and cannot sign`);
@@ -117,7 +149,9 @@ export class KeyRegistry {
   /** Change a key's status in the shared store. */
   async setStatus(kid: string, status: KeyStatus): Promise<KeyRecord> {
     await this.get(kid);
-    return this.#store.setKeyStatus(kid, status, new Date().toISOString());
+    const record = await this.#store.setKeyStatus(kid, status, new Date().toISOString());
+    this.#records.set(kid, record);
+    return record;
   }
 
   /** Close every backend (idempotent). */

@@ -88,10 +88,18 @@ export class SignService {
           },
     );
     // Fail closed: if the audit commit fails this throws ERR_AUDIT_UNAVAILABLE and no signature leaves.
-    const committed = await this.#deps.audit.record(events);
+    // Each signature stands only if its key is still active when the batch commits (the audit log
+    // re-reads the status then; a revocation meanwhile turns the event into a refusal).
+    const committed = await this.#deps.audit.record(
+      events,
+      prepared.map((p) => (p instanceof SignerError ? null : p.kid)),
+    );
     return prepared.map((p, i) => {
       if (p instanceof SignerError) return { error: p };
       const event = committed[i]!;
+      if (event.result !== "ok") {
+        return { error: new SignerError("ERR_KEY_NOT_ACTIVE", `key ${p.kid} is no longer active`) };
+      }
       return {
         kid: p.kid,
         alg: p.alg,
@@ -139,7 +147,8 @@ export class SignService {
       if (!principal.keys.has(kid)) {
         return new SignerError("ERR_FORBIDDEN", `principal ${principal.id} may not use key ${kid}`);
       }
-      const { backend, record } = await this.#deps.registry.signer(kid);
+      // The cached status is enough here: the audit commit re-checks it before anything is released.
+      const { backend, record } = await this.#deps.registry.signerCached(kid);
       const digest = Buffer.from(item.digestHex, "hex");
       if (digest.length !== 32) return new SignerError("ERR_BAD_DIGEST", "digestHex must be 32 bytes of hex");
       const end = this.#deps.metrics.signSeconds.startTimer({ alg: record.alg, backend: backend.kind });
