@@ -9,6 +9,10 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly p99Ms: number;
+  /** Requests completed over the whole run, warm-up included (for CPU per request). */
+  readonly totalRequests: number;
+  /** CPU time of this load-generating process per request, warm-up included, µs. */
+  readonly clientCpuUs: number;
 }
 
 /** TLS client material for the load generator (server certificate verified against `ca`). */
@@ -42,6 +46,8 @@ export async function runLoad(opts: {
     connect: { ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key, servername: "localhost" },
   });
   const latencies: number[] = [];
+  const cpu0 = process.cpuUsage();
+  let total = 0;
   let errors = 0;
   let recording = false;
   let stop = false;
@@ -57,6 +63,7 @@ export async function runLoad(opts: {
         });
         await res.body.dump();
         if (res.statusCode >= 300) throw new Error(`status ${res.statusCode}`);
+        total++;
         if (recording) latencies.push(performance.now() - started);
       } catch {
         if (recording) errors++;
@@ -73,6 +80,7 @@ export async function runLoad(opts: {
   stop = true;
   await Promise.all(workers);
   await pool.close();
+  const cpu = process.cpuUsage(cpu0);
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
@@ -82,5 +90,7 @@ export async function runLoad(opts: {
     p50Ms: percentile(sorted, 50),
     p95Ms: percentile(sorted, 95),
     p99Ms: percentile(sorted, 99),
+    totalRequests: total,
+    clientCpuUs: (cpu.user + cpu.system) / Math.max(1, total),
   };
 }

@@ -6,7 +6,7 @@
 //   S5 /sign/hash through PKCS#11 (SoftHSM2 Ed25519) next to a raw pkcs11js loop on the same token
 //   raw node:crypto Ed25519 signs/s on one core
 // Writes bench/results/latest.json and latest.md. BENCH_CPU_PROF=DIR profiles the SQLite server.
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,13 +15,17 @@ import pg from "pg";
 import { createSoftHsmToken, type SoftHsmToken, softHsmUnavailable } from "../test/helpers/softhsm.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { rawPkcs11Rate } from "./raw-pkcs11.js";
-import type { ServerInfo, ServerSpec } from "./server.js";
+import type { ServerInfo, ServerSpec } from "./server-spec.js";
 import { type Cell, summarize } from "./targets.js";
 
 const quick = process.argv.includes("--quick");
 const seconds = quick ? 1 : 4;
 const reps = 3;
-const concurrencies = [1, 16, 64];
+// `--only S1,S2` runs a subset (for profiling a change); the targets then report "not run" for the rest.
+const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const only = onlyArg ? onlyArg.split(",") : null;
+const concArg = process.argv.find((a) => a.startsWith("--concurrency="))?.slice("--concurrency=".length);
+const concurrencies = concArg ? concArg.split(",").map(Number) : [1, 16, 64];
 const P11_SESSIONS = 8;
 
 function rawEd25519Rate(durationMs: number): number {
@@ -36,19 +40,22 @@ function rawEd25519Rate(durationMs: number): number {
   return n / (durationMs / 1000);
 }
 
+/** Resident memory and CPU time (all threads, µs) of a server process. */
+interface Usage {
+  readonly rssMb: number;
+  readonly cpuUs: number;
+}
+
 interface Server {
   readonly child: ChildProcess;
   readonly info: ServerInfo;
-  rss(): Promise<number>;
+  usage(): Promise<Usage>;
   stop(): Promise<void>;
 }
 
 async function startServer(spec: ServerSpec, env: NodeJS.ProcessEnv, profile: boolean): Promise<Server> {
-  const child = fork(new URL("./server.ts", import.meta.url).pathname, [JSON.stringify(spec)], {
+  const child = fork(new URL("./server.mjs", import.meta.url).pathname, [JSON.stringify(spec)], {
     execArgv: [
-      "--conditions=source",
-      "--import",
-      "tsx",
       ...(profile && process.env.BENCH_CPU_PROF
         ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
         : []),
@@ -63,10 +70,10 @@ async function startServer(spec: ServerSpec, env: NodeJS.ProcessEnv, profile: bo
   return {
     child,
     info,
-    rss: () =>
-      new Promise<number>((resolve) => {
-        child.once("message", (m) => resolve((m as { rssMb: number }).rssMb));
-        child.send("rss");
+    usage: () =>
+      new Promise<Usage>((resolve) => {
+        child.once("message", (m) => resolve(m as Usage));
+        child.send("usage");
       }),
     stop: () =>
       new Promise<void>((resolve) => {
@@ -97,6 +104,11 @@ async function pgSchemaUrl(base: string): Promise<{ url: string; drop: () => Pro
   };
 }
 
+// The servers run the compiled build, as production does: build it from the current sources first.
+execFileSync("npm", ["run", "--silent", "build"], {
+  cwd: new URL("..", import.meta.url).pathname,
+  stdio: ["ignore", "ignore", "inherit"],
+});
 const dir = mkdtempSync(join(tmpdir(), "signer-bench-"));
 const notRun: Record<string, string> = {};
 let token: SoftHsmToken | undefined;
@@ -147,12 +159,23 @@ const pgTls = postgres
     }
   : tls;
 
-const digestBody = (kid?: string) => () =>
-  JSON.stringify({ digestHex: randomBytes(32).toString("hex"), ...(kid ? { kid } : {}) });
-const batchBody = (n: number) => () =>
-  JSON.stringify({
-    items: Array.from({ length: n }, () => ({ digestHex: randomBytes(32).toString("hex") })),
-  });
+// Bodies are made before the runs and cycled, so the load generator spends its CPU on HTTP and TLS,
+// as in S1, not on random digests and JSON (every request is still signed and audited).
+function bodyPool(count: number, make: () => string): () => string {
+  const pool = Array.from({ length: count }, make);
+  let i = 0;
+  return () => pool[i++ % count]!;
+}
+const digestBody = (kid?: string) =>
+  bodyPool(4096, () =>
+    JSON.stringify({ digestHex: randomBytes(32).toString("hex"), ...(kid ? { kid } : {}) }),
+  );
+const batchBody = (n: number) =>
+  bodyPool(64, () =>
+    JSON.stringify({
+      items: Array.from({ length: n }, () => ({ digestHex: randomBytes(32).toString("hex") })),
+    }),
+  );
 
 interface Scenario {
   readonly name: string;
@@ -232,14 +255,17 @@ const scenarios: Scenario[] = [
     : []),
 ];
 
-const samples = new Map<string, Array<LoadResult & { rssMb: number }>>();
+const selected = only ? scenarios.filter((s) => only.some((o) => s.name.startsWith(`${o} `))) : scenarios;
+const samples = new Map<string, Array<LoadResult & { rssMb: number; serverCpuUs: number }>>();
 const rawEd: number[] = [];
 const rawP11: number[] = [];
 for (let rep = 0; rep < reps; rep++) {
   rawEd.push(rawEd25519Rate(seconds * 500));
-  if (token) rawP11.push(await rawPkcs11Rate(token, "bench-ed", P11_SESSIONS, seconds));
-  for (const s of scenarios) {
+  if (token && (!only || only.includes("S5")))
+    rawP11.push(await rawPkcs11Rate(token, "bench-ed", P11_SESSIONS, seconds));
+  for (const s of selected) {
     for (const concurrency of concurrencies) {
+      const before = await s.server.usage();
       const result = await runLoad({
         url: s.url,
         path: s.path,
@@ -250,7 +276,10 @@ for (let rep = 0; rep < reps; rep++) {
         tls: s.tls,
       });
       const key = `${s.name}|${concurrency}`;
-      samples.set(key, [...(samples.get(key) ?? []), { ...result, rssMb: await s.server.rss() }]);
+      const after = await s.server.usage();
+      // CPU per request over the whole run (warm-up included on both sides of the division).
+      const serverCpuUs = (after.cpuUs - before.cpuUs) / result.totalRequests;
+      samples.set(key, [...(samples.get(key) ?? []), { ...result, rssMb: after.rssMb, serverCpuUs }]);
     }
   }
 }
@@ -263,7 +292,7 @@ if (token) rmSync(token.dir, { recursive: true, force: true });
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cells: Cell[] = [];
-for (const s of scenarios) {
+for (const s of selected) {
   for (const concurrency of concurrencies) {
     const runs = samples.get(`${s.name}|${concurrency}`) ?? [];
     cells.push({
@@ -275,6 +304,8 @@ for (const s of scenarios) {
       p99Ms: median(runs.map((r) => r.p99Ms)),
       errors: runs.reduce((n, r) => n + r.errors, 0),
       rssMb: Math.max(...runs.map((r) => r.rssMb)),
+      serverCpuUs: median(runs.map((r) => r.serverCpuUs)) / s.perRequest,
+      clientCpuUs: median(runs.map((r) => r.clientCpuUs)) / s.perRequest,
     });
   }
 }
@@ -286,11 +317,11 @@ const base = {
 const summary = summarize(cells, base);
 const fmt = (n: number | null, d = 2) => (n === null ? "n/a" : n.toFixed(d));
 const lines = [
-  `| scenario | conc | throughput (req/s; sig/s for batches) | p50 ms | p95 ms | p99 ms | errors | server RSS MB |`,
-  `|---|---|---|---|---|---|---|---|`,
+  `| scenario | conc | throughput (req/s; sig/s for batches) | p50 ms | p95 ms | p99 ms | errors | server RSS MB | CPU µs/op server + client |`,
+  `|---|---|---|---|---|---|---|---|---|`,
   ...cells.map(
     (c) =>
-      `| ${c.scenario} | ${c.concurrency} | ${fmt(c.throughput, 0)} | ${fmt(c.p50Ms)} | ${fmt(c.p95Ms)} | ${fmt(c.p99Ms)} | ${c.errors} | ${fmt(c.rssMb, 0)} |`,
+      `| ${c.scenario} | ${c.concurrency} | ${fmt(c.throughput, 0)} | ${fmt(c.p50Ms)} | ${fmt(c.p95Ms)} | ${fmt(c.p99Ms)} | ${c.errors} | ${fmt(c.rssMb, 0)} | ${fmt(c.serverCpuUs, 0)} + ${fmt(c.clientCpuUs, 0)} |`,
   ),
   "",
   `baselines: raw node:crypto Ed25519 ${fmt(base.rawEd25519, 0)} signs/s (one core); raw pkcs11js loop ${fmt(base.rawPkcs11, 0)} signs/s (${P11_SESSIONS} sessions); cold start ${fmt(base.coldStartMs, 0)} ms`,

@@ -1,31 +1,17 @@
-// The server side of the benchmark, in its own process: the real service, plus a trivial mTLS echo
-// endpoint with the same TLS settings (S1, the HTTP+TLS baseline). argv[2] is a JSON ServerSpec.
+// The server side of the benchmark, in its own process: the real service as it runs in production
+// (the compiled build in signer/dist, plain node, no TypeScript loader), plus a trivial mTLS echo
+// endpoint with the same TLS settings (S1, the HTTP+TLS baseline). argv[2] is a JSON ServerSpec
+// (bench/server-spec.ts); `npm run bench` builds signer/dist first.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Fastify from "fastify";
-import { prepareDev } from "../signer/src/cli/dev-command.js";
-import { loadConfig } from "../signer/src/config/config.js";
-import { createLogger } from "../signer/src/observability/logger.js";
-import { readTls, startService } from "../signer/src/service.js";
+import { prepareDev } from "../signer/dist/cli/dev-command.js";
+import { loadConfig } from "../signer/dist/config/config.js";
+import { createLogger } from "../signer/dist/observability/logger.js";
+import { readTls, startService } from "../signer/dist/service.js";
 
-/** What the orchestrator asks for. */
-export interface ServerSpec {
-  readonly dataDir: string;
-  readonly databaseUrl?: string;
-  /** A pkcs11: URI of an Ed25519 key on a SoftHSM2 token (S5), with the SOFTHSM2_CONF it needs. */
-  readonly pkcs11Uri?: string;
-  readonly softhsmConf?: string;
-}
-
-/** What the server reports back once ready. */
-export interface ServerInfo {
-  readonly url: string;
-  readonly echoUrl: string;
-  readonly certsDir: string;
-  readonly readyMs: number;
-}
-
-const spec = JSON.parse(process.argv[2] ?? "{}") as ServerSpec;
+/** @type {import("./server-spec.ts").ServerSpec} */
+const spec = JSON.parse(process.argv[2] ?? "{}");
 const setup = await prepareDev(spec.dataDir, {
   ...process.env,
   PORT: "0",
@@ -33,7 +19,7 @@ const setup = await prepareDev(spec.dataDir, {
   LOG_LEVEL: "warn",
 });
 const configFile = join(spec.dataDir, "bench-config.json");
-const keys: object[] = [
+const keys = [
   {
     kid: "dev-ed25519",
     uri: `softkey:file=${join(spec.dataDir, "keys", "dev-ed25519.pem")}`,
@@ -52,7 +38,7 @@ writeFileSync(
         id: "bench",
         match: { cn: "dev-client" },
         roles: ["service"],
-        keys: keys.map((k) => (k as { kid: string }).kid),
+        keys: keys.map((k) => k.kid),
       },
     ],
   }),
@@ -81,7 +67,8 @@ const echo = Fastify({
 echo.post("/echo", async (request) => request.body);
 await echo.listen({ host: "127.0.0.1", port: 0 });
 const echoAddr = echo.server.address();
-const info: ServerInfo = {
+/** @type {import("./server-spec.ts").ServerInfo} */
+const info = {
   url: service.url,
   echoUrl: `https://127.0.0.1:${typeof echoAddr === "object" && echoAddr ? echoAddr.port : 0}`,
   certsDir: setup.certsDir,
@@ -89,7 +76,11 @@ const info: ServerInfo = {
 };
 process.send?.(info);
 process.on("message", (msg) => {
-  if (msg === "rss") process.send?.({ rssMb: process.memoryUsage().rss / 1048576 });
+  if (msg === "usage") {
+    const cpu = process.cpuUsage();
+    const m = process.memoryUsage();
+    process.send?.({ rssMb: m.rss / 1048576, cpuUs: cpu.user + cpu.system });
+  }
 });
 process.once("SIGTERM", async () => {
   await echo.close();

@@ -9,6 +9,9 @@ export interface Cell {
   readonly p99Ms: number;
   readonly errors: number;
   readonly rssMb: number;
+  /** CPU time (all threads) per request, or per signature for batch scenarios, in µs. */
+  readonly serverCpuUs: number;
+  readonly clientCpuUs: number;
 }
 
 /** Ratios and targets of issue "Performance", from one run. */
