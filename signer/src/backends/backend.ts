@@ -17,6 +17,12 @@ export interface SigningBackend {
   publicKey(): Promise<KeyObject | null>;
   /** Sign a 32-byte SHA-256 digest; returns the A4 signature bytes. */
   sign(digest: Buffer): Promise<Buffer>;
+  /**
+   * Optional: sign many digests at once, signatures in order (what `sign` would return for each).
+   * Backends offer it where a batch is cheaper than one call per digest (software Ed25519 spreads
+   * a batch over worker threads).
+   */
+  signMany?(digests: readonly Buffer[]): Promise<Buffer[]>;
   /** Check a signature over a digest (asymmetric backends may check locally). */
   verify(digest: Buffer, signature: Buffer): Promise<boolean>;
   /** Throws when the key cannot be used right now (used by /readyz). */

@@ -1,4 +1,5 @@
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { spawnWorker } from "../workers/spawn-worker.js";
 import type { AuditHead } from "./store.js";
 import { StoreConflictError, StoreUnavailableError } from "./store.js";
 
@@ -28,16 +29,7 @@ export class AppendWorker {
   #failed: Error | undefined;
 
   constructor(path: string) {
-    const ts = import.meta.url.endsWith(".ts");
-    const script = new URL(ts ? "./sqlite-append-worker.ts" : "./sqlite-append-worker.js", import.meta.url);
-    // From TypeScript sources (tests, `npm start`) the worker registers tsx itself: node 20 workers do
-    // not inherit the main thread's module hooks. The compiled build loads the .js file directly.
-    this.#worker = ts
-      ? new Worker(
-          `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(script.href)}); });`,
-          { eval: true, workerData: { path } },
-        )
-      : new Worker(script, { workerData: { path } });
+    this.#worker = spawnWorker(import.meta.url, "sqlite-append-worker", { path });
     this.#worker.on("message", (reply: AppendReply) => {
       const waiter = this.#pending.get(reply.id);
       if (!waiter) return;

@@ -133,6 +133,31 @@ export function runBackendConformance(
         for (const [i, sig] of sigs.entries()) assert.equal(await backend.verify(digests[i]!, sig), true);
       });
 
+      test("a batch signs in order and matches sign: signMany where offered, else sign per digest", async () => {
+        // The sign service calls signMany when a backend has it and sign per item otherwise.
+        const signMany = backend.signMany
+          ? backend.signMany.bind(backend)
+          : (digests: readonly Buffer[]) => Promise.all(digests.map((d) => backend.sign(d)));
+        const pub = await backend.publicKey();
+        for (const n of [2, 200]) {
+          const digests = Array.from({ length: n }, () => randomBytes(32));
+          const sigs = await signMany(digests);
+          assert.equal(sigs.length, n);
+          for (const [i, sig] of sigs.entries()) {
+            if (DETERMINISTIC.has(alg)) assert.deepEqual(sig, await backend.sign(digests[i]!), `item ${i}`);
+            else assert.equal(await backend.verify(digests[i]!, sig), true, `item ${i}`);
+          }
+          if (pub) {
+            const pem = pub.export({ type: "spki", format: "pem" }) as string;
+            assert.ok(
+              opensslVerify(alg, pem, digests[n - 1]!, sigs[n - 1]!),
+              "openssl verifies the last one",
+            );
+          }
+        }
+        await assert.rejects(signMany([randomBytes(32), Buffer.alloc(31)]), TypeError);
+      });
+
       test("healthCheck passes", async () => {
         await backend.healthCheck();
       });

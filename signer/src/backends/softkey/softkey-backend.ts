@@ -2,8 +2,12 @@ import { createHmac, type KeyObject, randomBytes, sign, timingSafeEqual } from "
 import { verifyDigest } from "@signing-proxy/client-sdk";
 import type { Alg } from "../../algorithms.js";
 import { BackendUnavailableError, type SigningBackend } from "../backend.js";
+import { ed25519Pool } from "./ed25519-pool.js";
 import type { SoftKeyMaterial } from "./load-key.js";
 import { assertDigest, signDigest } from "./sign-digest.js";
+
+/** Below this many digests a batch signs in place: a worker round trip costs more than it saves. */
+const POOL_MIN_DIGESTS = 32;
 
 /**
  * A key held in process memory (dev/CI, or the strict-mode emergency key). The KeyObjects are
@@ -29,6 +33,19 @@ export class SoftKeyBackend implements SigningBackend {
   async sign(digest: Buffer): Promise<Buffer> {
     assertDigest(digest);
     return signDigest(this.#live(), digest);
+  }
+
+  async signMany(digests: readonly Buffer[]): Promise<Buffer[]> {
+    for (const digest of digests) assertDigest(digest);
+    const material = this.#live();
+    if (material.alg === "ed25519" && digests.length >= POOL_MIN_DIGESTS) {
+      try {
+        return await ed25519Pool.signAll(material.privateKey, digests);
+      } catch {
+        // A failed worker must not fail the batch: the same signatures can be made here.
+      }
+    }
+    return digests.map((digest) => signDigest(material, digest));
   }
 
   /** Pure Ed25519 over an arbitrary message (MessageSigning; used only for log checkpoints). */
