@@ -107,12 +107,14 @@ export class AuditLog {
     const started = process.hrtime.bigint();
     let inputs: readonly AuditInput[] = batch.flatMap((p) => p.inputs);
     try {
-      inputs = await this.#checkActive(batch, inputs);
+      // Both reads before the append, concurrently: on PostgreSQL each is a round trip, and the head
+      // row stays locked only for hashing, sealing and writing.
+      const [checked, sealer] = await Promise.all([this.#checkActive(batch, inputs), this.#opts.sealer()]);
+      inputs = checked;
       const committed = await store.appendAuditBatch(async (head) => {
         const events = chainEvents(head, inputs, auditKid, new Date().toISOString());
         // Seal: the audit key signs the last hash, authenticating the batch and everything before it.
         const last = events[events.length - 1]!;
-        const sealer = await this.#opts.sealer();
         const signature = await sealer.sign(Buffer.from(last.hash, "hex"));
         events[events.length - 1] = { ...last, signature: signature.toString("base64") };
         return events;

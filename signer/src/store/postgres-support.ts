@@ -61,7 +61,12 @@ export type Query = <R extends pg.QueryResultRow>(
  * Run `fn` in one transaction on a dedicated client. Errors thrown by `fn` itself (e.g. by an
  * audit builder) pass through unchanged; pg errors arrive already mapped through `q`.
  */
-export async function inTransaction<T>(pool: pg.Pool, fn: (q: Query) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (q: Query, first: pg.QueryResult | undefined) => Promise<T>,
+  /** A statement without parameters sent with BEGIN in one round trip; its result goes to `fn`. */
+  first?: string,
+): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -84,8 +89,9 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (q: Query) => Promise<
     }
   };
   try {
-    await q("BEGIN");
-    const result = await fn(q);
+    const begun = await q(first === undefined ? "BEGIN" : `BEGIN; ${first}`);
+    // A multi-statement query answers with one result per statement.
+    const result = await fn(q, first === undefined ? undefined : (begun as unknown as pg.QueryResult[])[1]);
     // synchronous_commit (default on) makes COMMIT return only once the WAL is flushed.
     await q("COMMIT");
     return result;

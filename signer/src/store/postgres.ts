@@ -64,6 +64,8 @@ const EVENT_TYPES = ["bigint", ...Array<string>(AUDIT_EVENT_COLUMNS.length - 1).
 // 13 parameters whatever the batch size (a VALUES list would hit the 65535-parameter limit).
 const INSERT_EVENTS = `INSERT INTO audit_events (${AUDIT_EVENT_COLUMNS.join(", ")})
   SELECT * FROM unnest(${EVENT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})`;
+const INSERT_EVENTS_AND_HEAD = `WITH inserted AS (${INSERT_EVENTS})
+  UPDATE audit_head SET seq = $${EVENT_TYPES.length + 1}, hash = $${EVENT_TYPES.length + 2} WHERE id = 1`;
 const SELECT_EVENTS = `SELECT ${AUDIT_EVENT_COLUMNS.join(", ")} FROM audit_events
   WHERE seq >= $1 ORDER BY seq LIMIT $2`;
 const INSERT_KEY = `INSERT INTO keys (${KEY_COLUMNS.join(", ")})
@@ -154,15 +156,18 @@ class PostgresStore implements Store {
   async appendAuditBatch(build: AuditBatchBuilder): Promise<readonly AuditEvent[]> {
     this.#assertOpen();
     return this.#appends.run(() =>
-      inTransaction(this.#pool, async (q) => {
-        // The row lock is held until COMMIT: every other appender, in any replica, waits here.
-        const locked = await q<AuditHeadRow>("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
-        const head = headFromRow(locked.rows[0]);
-        const events = await build(head);
-        assertContinuesHead(head, events);
-        await insertBatch(q, head, events);
-        return events;
-      }),
+      inTransaction(
+        this.#pool,
+        async (q, locked) => {
+          // The row lock is held until COMMIT: every other appender, in any replica, waits here.
+          const head = headFromRow(locked?.rows[0] as AuditHeadRow | undefined);
+          const events = await build(head);
+          assertContinuesHead(head, events);
+          await insertBatch(q, head, events);
+          return events;
+        },
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+      ),
     );
   }
 
@@ -258,6 +263,6 @@ async function insertBatch(q: Query, head: AuditHead | null, events: readonly Au
   if (next === null || next === head) return;
   const rows = events.map(eventParams);
   const columns = AUDIT_EVENT_COLUMNS.map((_, i) => rows.map((row) => row[i] ?? null));
-  await q(INSERT_EVENTS, columns);
-  await q("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", [next.seq, next.hash]);
+  // One round trip: the rows and the head move in one statement.
+  await q(INSERT_EVENTS_AND_HEAD, [...columns, next.seq, next.hash]);
 }
