@@ -1,4 +1,22 @@
+import { readFileSync } from "node:fs";
 import { Pool } from "undici";
+
+/** Busy and total jiffies of the whole machine (Linux /proc/stat), or null elsewhere. */
+function machineTicks(): { busy: number; total: number } | null {
+  try {
+    const cpu = readFileSync("/proc/stat", "utf8")
+      .split("\n", 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0);
+    const total = cpu.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
 
 /** Results of one load run. */
 export interface LoadResult {
@@ -13,6 +31,8 @@ export interface LoadResult {
   readonly totalRequests: number;
   /** CPU time of this load-generating process per request, warm-up included, µs. */
   readonly clientCpuUs: number;
+  /** Share of the machine's CPU time that was busy during the measured seconds (every process). */
+  readonly machineBusy: number | null;
 }
 
 /** TLS client material for the load generator (server certificate verified against `ca`). */
@@ -74,8 +94,10 @@ export async function runLoad(opts: {
   await new Promise((r) => setTimeout(r, (opts.warmupSeconds ?? 0.5) * 1000));
   recording = true;
   const t0 = performance.now();
+  const ticks0 = machineTicks();
   await new Promise((r) => setTimeout(r, opts.seconds * 1000));
   recording = false;
+  const ticks1 = machineTicks();
   const seconds = (performance.now() - t0) / 1000;
   stop = true;
   await Promise.all(workers);
@@ -92,5 +114,9 @@ export async function runLoad(opts: {
     p99Ms: percentile(sorted, 99),
     totalRequests: total,
     clientCpuUs: (cpu.user + cpu.system) / Math.max(1, total),
+    machineBusy:
+      ticks0 && ticks1 && ticks1.total > ticks0.total
+        ? (ticks1.busy - ticks0.busy) / (ticks1.total - ticks0.total)
+        : null,
   };
 }

@@ -5,14 +5,15 @@ import type { SoftHsmToken } from "../test/helpers/softhsm.js";
 
 /**
  * The S5 baseline: a plain pkcs11js loop on the same token, `sessions` sessions each chaining
- * C_SignInit + C_SignAsync (the call the backend uses), for `seconds`. Returns signatures/s.
+ * C_SignInit + C_SignAsync (the call the backend uses), for `seconds`. Returns signatures/s and
+ * the CPU time per signature of this process (SoftHSM signs on its libuv pool threads).
  */
 export async function rawPkcs11Rate(
   token: SoftHsmToken,
   label: string,
   sessions: number,
   seconds: number,
-): Promise<number> {
+): Promise<{ rate: number; cpuUsPerSign: number }> {
   const api = new pkcs11js.PKCS11();
   api.load(token.modulePath);
   try {
@@ -37,6 +38,7 @@ export async function rawPkcs11Rate(
   if (!key) throw new Error(`no key ${label}`);
   const digest = randomBytes(32);
   let n = 0;
+  const cpu0 = process.cpuUsage();
   const end = performance.now() + seconds * 1000;
   await Promise.all(
     open.map(async (s) => {
@@ -47,7 +49,8 @@ export async function rawPkcs11Rate(
       }
     }),
   );
+  const cpu = process.cpuUsage(cpu0);
   for (const s of open) api.C_CloseSession(s);
   api.C_Finalize();
-  return n / seconds;
+  return { rate: n / seconds, cpuUsPerSign: (cpu.user + cpu.system) / Math.max(1, n) };
 }

@@ -259,10 +259,14 @@ const selected = only ? scenarios.filter((s) => only.some((o) => s.name.startsWi
 const samples = new Map<string, Array<LoadResult & { rssMb: number; serverCpuUs: number }>>();
 const rawEd: number[] = [];
 const rawP11: number[] = [];
+const rawP11Cpu: number[] = [];
 for (let rep = 0; rep < reps; rep++) {
   rawEd.push(rawEd25519Rate(seconds * 500));
-  if (token && (!only || only.includes("S5")))
-    rawP11.push(await rawPkcs11Rate(token, "bench-ed", P11_SESSIONS, seconds));
+  if (token && (!only || only.includes("S5"))) {
+    const raw = await rawPkcs11Rate(token, "bench-ed", P11_SESSIONS, seconds);
+    rawP11.push(raw.rate);
+    rawP11Cpu.push(raw.cpuUsPerSign);
+  }
   for (const s of selected) {
     for (const concurrency of concurrencies) {
       const before = await s.server.usage();
@@ -306,25 +310,29 @@ for (const s of selected) {
       rssMb: Math.max(...runs.map((r) => r.rssMb)),
       serverCpuUs: median(runs.map((r) => r.serverCpuUs)) / s.perRequest,
       clientCpuUs: median(runs.map((r) => r.clientCpuUs)) / s.perRequest,
+      machineBusy: runs.some((r) => r.machineBusy === null)
+        ? null
+        : median(runs.map((r) => r.machineBusy as number)),
     });
   }
 }
 const base = {
   rawEd25519: median(rawEd),
   rawPkcs11: rawP11.length ? median(rawP11) : null,
+  rawPkcs11CpuUsPerSign: rawP11Cpu.length ? median(rawP11Cpu) : null,
   coldStartMs: sqlite.info.readyMs,
 };
 const summary = summarize(cells, base);
 const fmt = (n: number | null, d = 2) => (n === null ? "n/a" : n.toFixed(d));
 const lines = [
-  `| scenario | conc | throughput (req/s; sig/s for batches) | p50 ms | p95 ms | p99 ms | errors | server RSS MB | CPU µs/op server + client |`,
-  `|---|---|---|---|---|---|---|---|---|`,
+  `| scenario | conc | throughput (req/s; sig/s for batches) | p50 ms | p95 ms | p99 ms | errors | server RSS MB | CPU µs/op server + client | machine busy |`,
+  `|---|---|---|---|---|---|---|---|---|---|`,
   ...cells.map(
     (c) =>
-      `| ${c.scenario} | ${c.concurrency} | ${fmt(c.throughput, 0)} | ${fmt(c.p50Ms)} | ${fmt(c.p95Ms)} | ${fmt(c.p99Ms)} | ${c.errors} | ${fmt(c.rssMb, 0)} | ${fmt(c.serverCpuUs, 0)} + ${fmt(c.clientCpuUs, 0)} |`,
+      `| ${c.scenario} | ${c.concurrency} | ${fmt(c.throughput, 0)} | ${fmt(c.p50Ms)} | ${fmt(c.p95Ms)} | ${fmt(c.p99Ms)} | ${c.errors} | ${fmt(c.rssMb, 0)} | ${fmt(c.serverCpuUs, 0)} + ${fmt(c.clientCpuUs, 0)} | ${c.machineBusy === null ? "n/a" : `${Math.round(c.machineBusy * 100)}%`} |`,
   ),
   "",
-  `baselines: raw node:crypto Ed25519 ${fmt(base.rawEd25519, 0)} signs/s (one core); raw pkcs11js loop ${fmt(base.rawPkcs11, 0)} signs/s (${P11_SESSIONS} sessions); cold start ${fmt(base.coldStartMs, 0)} ms`,
+  `baselines: raw node:crypto Ed25519 ${fmt(base.rawEd25519, 0)} signs/s (one core); raw pkcs11js loop ${fmt(base.rawPkcs11, 0)} signs/s (${P11_SESSIONS} sessions, ${fmt(base.rawPkcs11CpuUsPerSign, 0)} µs CPU per signature); cold start ${fmt(base.coldStartMs, 0)} ms`,
   ...Object.entries(notRun).map(([k, why]) => `${k} not run: ${why}`),
   "",
   `| target | value | wanted | met |`,
