@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { createSoftHsmToken, type SoftHsmToken, softHsmUnavailable } from "../test/helpers/softhsm.js";
+import { chartPng, chartSvg } from "./chart.js";
 import { type LoadResult, runLoad } from "./load.js";
 import { rawPkcs11Rate } from "./raw-pkcs11.js";
 import type { ServerInfo, ServerSpec } from "./server-spec.js";
@@ -357,3 +358,12 @@ const result = {
 };
 writeFileSync(new URL("./results/latest.json", import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 writeFileSync(new URL("./results/latest.md", import.meta.url), `${lines.join("\n")}\n`);
+// --chart: throughput and p99 against concurrency, as SVG and PNG next to the JSON.
+if (process.argv.includes("--chart")) {
+  const svg = chartSvg(
+    cells,
+    `npm run bench${quick ? " -- --quick" : ""}, ${result.date}, median of ${reps}`,
+  );
+  writeFileSync(new URL("./results/latest.svg", import.meta.url), svg);
+  writeFileSync(new URL("./results/latest.png", import.meta.url), chartPng(svg));
+}
