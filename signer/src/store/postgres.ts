@@ -66,6 +66,15 @@ const INSERT_EVENTS = `INSERT INTO audit_events (${AUDIT_EVENT_COLUMNS.join(", "
   SELECT * FROM unnest(${EVENT_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(", ")})`;
 const INSERT_EVENTS_AND_HEAD = `WITH inserted AS (${INSERT_EVENTS})
   UPDATE audit_head SET seq = $${EVENT_TYPES.length + 1}, hash = $${EVENT_TYPES.length + 2} WHERE id = 1`;
+/** Locked appends after a one-statement append found the head moved by another writer. */
+const LOCKED_AFTER_MISS = 16;
+const N_COLS = EVENT_TYPES.length;
+/** One statement: lock the head, and only if it is the expected one insert the rows and move it. */
+const APPEND_IF_HEAD = `WITH head AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE),
+  ok AS (SELECT 1 FROM head WHERE seq IS NOT DISTINCT FROM $${N_COLS + 1}::bigint
+    AND hash IS NOT DISTINCT FROM $${N_COLS + 2}::text),
+  inserted AS (${INSERT_EVENTS} WHERE EXISTS (SELECT 1 FROM ok))
+  UPDATE audit_head SET seq = $${N_COLS + 3}, hash = $${N_COLS + 4} WHERE id = 1 AND EXISTS (SELECT 1 FROM ok)`;
 const SELECT_EVENTS = `SELECT ${AUDIT_EVENT_COLUMNS.join(", ")} FROM audit_events
   WHERE seq >= $1 ORDER BY seq LIMIT $2`;
 const INSERT_KEY = `INSERT INTO keys (${KEY_COLUMNS.join(", ")})
@@ -101,6 +110,14 @@ class PostgresStore implements Store {
   // FOR UPDATE serialises replicas; this queue keeps one process from parking many pool clients
   // on the same row lock (which could starve a builder that needs a connection itself).
   readonly #appends = new SerialQueue();
+  /**
+   * The head this process's last append left, while no other writer is seen to move it: the next
+   * batch is then built on it without a transaction and written by one statement that checks the
+   * head under its row lock (one round trip). Undefined: use the locking path.
+   */
+  #lastHead: AuditHead | null | undefined;
+  /** Appends left to make through the locking path after the one-statement path lost a race. */
+  #lockedFor = 0;
   #closing: Promise<void> | undefined;
 
   constructor(pool: pg.Pool, readonly: boolean) {
@@ -155,8 +172,26 @@ class PostgresStore implements Store {
 
   async appendAuditBatch(build: AuditBatchBuilder): Promise<readonly AuditEvent[]> {
     this.#assertOpen();
-    return this.#appends.run(() =>
-      inTransaction(
+    return this.#appends.run(async () => {
+      const expected = this.#lastHead;
+      this.#lastHead = undefined;
+      if (expected !== undefined) {
+        const events = await build(expected);
+        assertContinuesHead(expected, events);
+        const next = headAfter(expected, events);
+        if (next === null || next === expected) {
+          this.#lastHead = expected;
+          return events;
+        }
+        if (await this.#appendIfHead(expected, next, events)) {
+          this.#lastHead = next;
+          return events;
+        }
+        // Another replica appended since: build again on the locked head, and keep locking for a
+        // while (replicas taking turns would make most one-statement attempts miss).
+        this.#lockedFor = LOCKED_AFTER_MISS;
+      }
+      return inTransaction(
         this.#pool,
         async (q, locked) => {
           // The row lock is held until COMMIT: every other appender, in any replica, waits here.
@@ -164,11 +199,34 @@ class PostgresStore implements Store {
           const events = await build(head);
           assertContinuesHead(head, events);
           await insertBatch(q, head, events);
+          if (this.#lockedFor > 0) this.#lockedFor--;
+          else this.#lastHead = headAfter(head, events);
           return events;
         },
         "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-      ),
-    );
+      );
+    });
+  }
+
+  /**
+   * Insert `events` and move the head to `next` in one statement (one round trip, committed on
+   * return), only if the head is still `expected` under its row lock; false if it moved.
+   */
+  async #appendIfHead(
+    expected: AuditHead | null,
+    next: AuditHead,
+    events: readonly AuditEvent[],
+  ): Promise<boolean> {
+    const rows = events.map(eventParams);
+    const columns = AUDIT_EVENT_COLUMNS.map((_, i) => rows.map((row) => row[i] ?? null));
+    const r = await this.#q(APPEND_IF_HEAD, [
+      ...columns,
+      expected?.seq ?? null,
+      expected?.hash ?? null,
+      next.seq,
+      next.hash,
+    ]);
+    return r.rowCount === 1;
   }
 
   async auditHead(): Promise<AuditHead | null> {

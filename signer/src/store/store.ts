@@ -43,8 +43,10 @@ export interface AuditHead {
 }
 
 /**
- * Builds the events of one batch once the chain head is locked. It may be async (the seal is a
- * signature); it runs inside the store's transaction, so a throw rolls the whole batch back.
+ * Builds the events of one batch on the chain head. It may be async (the seal is a signature); a
+ * throw writes nothing. It must depend only on `head`: PostgreSQL first builds on the head its own
+ * last append left and writes with one statement that checks that head under the row lock; if
+ * another replica moved it, `build` runs again on the locked head.
  */
 export type AuditBatchBuilder = (head: AuditHead | null) => Promise<readonly AuditEvent[]>;
 
@@ -66,6 +68,7 @@ export interface Store {
   /**
    * Append one batch to the audit chain atomically: lock the head (across processes), call
    * `build(head)`, insert the events, commit (durably) — or roll back everything if anything fails.
+   * The events are committed on the head `build` was last called with.
    * Throws StoreConflictError if the built events do not continue the head (wrong seq/prevHash).
    */
   appendAuditBatch(build: AuditBatchBuilder): Promise<readonly AuditEvent[]>;

@@ -6,7 +6,7 @@ import { withPostgres } from "../../../test/helpers/postgres.js";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from "../../src/store/migrations.js";
 import { openPostgresStore, type PostgresStoreOptions } from "../../src/store/postgres.js";
 import { eventParams } from "../../src/store/rows.js";
-import { StoreUnavailableError } from "../../src/store/store.js";
+import { type AuditHead, StoreUnavailableError } from "../../src/store/store.js";
 import { runStoreConformance } from "./conformance.js";
 import { assertContiguousChain } from "./conformance-audit.js";
 import { continueChain, makeKey, sleep } from "./fixtures.js";
@@ -95,7 +95,10 @@ function postgresSuite(url: string): void {
       const store = openIn(schema, { poolSize: 2 });
       try {
         await store.migrate();
-        await store.appendAuditBatch(async (head) => continueChain(head, 1));
+        // Written by another store, so this one's first append takes the locking transaction.
+        const other = openIn(schema);
+        await other.appendAuditBatch(async (head) => continueChain(head, 1));
+        await other.close();
         const lost = store.appendAuditBatch(async (head) => {
           // The head row is locked by this transaction; kill its backend from outside.
           await admin.query(
@@ -111,6 +114,31 @@ function postgresSuite(url: string): void {
         await assertContiguousChain(store, 2);
       } finally {
         await store.close();
+      }
+    });
+
+    test("one-statement appends: built once on the own last head, rebuilt on the locked head after another writer", async () => {
+      const schema = await freshSchema();
+      const a = openIn(schema);
+      const b = openIn(schema);
+      const heads: Array<number | null> = [];
+      const build = async (head: AuditHead | null) => {
+        heads.push(head?.seq ?? null);
+        return continueChain(head, 2);
+      };
+      try {
+        await a.migrate();
+        await a.appendAuditBatch(build); // locking path: seqs 0-1
+        await a.appendAuditBatch(build); // one statement on its own head: 2-3
+        assert.deepEqual(heads, [null, 1]);
+        await b.appendAuditBatch(async (head) => continueChain(head, 1)); // another replica: 4
+        heads.length = 0;
+        await a.appendAuditBatch(build); // built on 3, the head moved to 4: rebuilt on 4 → 5-6
+        assert.deepEqual(heads, [3, 4]);
+        await assertContiguousChain(a, 7);
+        assert.deepEqual(await b.auditHead(), await a.auditHead());
+      } finally {
+        await Promise.all([a.close(), b.close()]);
       }
     });
 
