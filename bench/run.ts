@@ -45,6 +45,8 @@ function rawEd25519Rate(durationMs: number): number {
 interface Usage {
   readonly rssMb: number;
   readonly cpuUs: number;
+  /** Time the main thread's event loop was busy since start, ms. */
+  readonly loopBusyMs: number;
 }
 
 interface Server {
@@ -257,7 +259,10 @@ const scenarios: Scenario[] = [
 ];
 
 const selected = only ? scenarios.filter((s) => only.some((o) => s.name.startsWith(`${o} `))) : scenarios;
-const samples = new Map<string, Array<LoadResult & { rssMb: number; serverCpuUs: number }>>();
+const samples = new Map<
+  string,
+  Array<LoadResult & { rssMb: number; serverCpuUs: number; loopBusy: number }>
+>();
 const rawEd: number[] = [];
 const rawP11: number[] = [];
 const rawP11Cpu: number[] = [];
@@ -284,7 +289,12 @@ for (let rep = 0; rep < reps; rep++) {
       const after = await s.server.usage();
       // CPU per request over the whole run (warm-up included on both sides of the division).
       const serverCpuUs = (after.cpuUs - before.cpuUs) / result.totalRequests;
-      samples.set(key, [...(samples.get(key) ?? []), { ...result, rssMb: after.rssMb, serverCpuUs }]);
+      // Share of the run (warm-up included) the server's event loop was busy.
+      const loopBusy = (after.loopBusyMs - before.loopBusyMs) / ((result.seconds + 0.3) * 1000 + 1);
+      samples.set(key, [
+        ...(samples.get(key) ?? []),
+        { ...result, rssMb: after.rssMb, serverCpuUs, loopBusy: Math.min(1, loopBusy) },
+      ]);
     }
   }
 }
@@ -311,6 +321,7 @@ for (const s of selected) {
       rssMb: Math.max(...runs.map((r) => r.rssMb)),
       serverCpuUs: median(runs.map((r) => r.serverCpuUs)) / s.perRequest,
       clientCpuUs: median(runs.map((r) => r.clientCpuUs)) / s.perRequest,
+      loopBusy: median(runs.map((r) => r.loopBusy)),
       machineBusy: runs.some((r) => r.machineBusy === null)
         ? null
         : median(runs.map((r) => r.machineBusy as number)),
@@ -326,11 +337,11 @@ const base = {
 const summary = summarize(cells, base);
 const fmt = (n: number | null, d = 2) => (n === null ? "n/a" : n.toFixed(d));
 const lines = [
-  `| scenario | conc | throughput (req/s; sig/s for batches) | p50 ms | p95 ms | p99 ms | errors | server RSS MB | CPU µs/op server + client | machine busy |`,
-  `|---|---|---|---|---|---|---|---|---|---|`,
+  `| scenario | conc | throughput (req/s; sig/s for batches) | p50 ms | p95 ms | p99 ms | errors | server RSS MB | CPU µs/op server + client | server event loop busy | machine busy |`,
+  `|---|---|---|---|---|---|---|---|---|---|---|`,
   ...cells.map(
     (c) =>
-      `| ${c.scenario} | ${c.concurrency} | ${fmt(c.throughput, 0)} | ${fmt(c.p50Ms)} | ${fmt(c.p95Ms)} | ${fmt(c.p99Ms)} | ${c.errors} | ${fmt(c.rssMb, 0)} | ${fmt(c.serverCpuUs, 0)} + ${fmt(c.clientCpuUs, 0)} | ${c.machineBusy === null ? "n/a" : `${Math.round(c.machineBusy * 100)}%`} |`,
+      `| ${c.scenario} | ${c.concurrency} | ${fmt(c.throughput, 0)} | ${fmt(c.p50Ms)} | ${fmt(c.p95Ms)} | ${fmt(c.p99Ms)} | ${c.errors} | ${fmt(c.rssMb, 0)} | ${fmt(c.serverCpuUs, 0)} + ${fmt(c.clientCpuUs, 0)} | ${Math.round(c.loopBusy * 100)}% | ${c.machineBusy === null ? "n/a" : `${Math.round(c.machineBusy * 100)}%`} |`,
   ),
   "",
   `baselines: raw node:crypto Ed25519 ${fmt(base.rawEd25519, 0)} signs/s (one core); raw pkcs11js loop ${fmt(base.rawPkcs11, 0)} signs/s (${P11_SESSIONS} sessions, ${fmt(base.rawPkcs11CpuUsPerSign, 0)} µs CPU per signature); cold start ${fmt(base.coldStartMs, 0)} ms`,

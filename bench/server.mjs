@@ -79,7 +79,9 @@ process.on("message", (msg) => {
   if (msg === "usage") {
     const cpu = process.cpuUsage();
     const m = process.memoryUsage();
-    process.send?.({ rssMb: m.rss / 1048576, cpuUs: cpu.user + cpu.system });
+    const elu = performance.eventLoopUtilization();
+    // Event-loop busy time (ms) of the main thread: near the wall time means the loop is the limit.
+    process.send?.({ rssMb: m.rss / 1048576, cpuUs: cpu.user + cpu.system, loopBusyMs: elu.active });
   }
 });
 process.once("SIGTERM", async () => {

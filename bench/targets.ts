@@ -12,6 +12,8 @@ export interface Cell {
   /** CPU time (all threads) per request, or per signature for batch scenarios, in µs. */
   readonly serverCpuUs: number;
   readonly clientCpuUs: number;
+  /** Share of the run the server's event loop (its main thread) was busy. */
+  readonly loopBusy: number;
   /** Share of the whole machine's CPU busy while measuring (PostgreSQL and SoftHSM included). */
   readonly machineBusy: number | null;
 }

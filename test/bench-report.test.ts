@@ -15,6 +15,7 @@ function cell(scenario: string, concurrency: number, throughput: number, over: P
     rssMb: 150,
     serverCpuUs: 50,
     clientCpuUs: 20,
+    loopBusy: 0.8,
     machineBusy: 0.9,
     ...over,
   };
