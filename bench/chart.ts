@@ -6,7 +6,7 @@ const H = 480;
 const PANEL = { w: 470, h: 340, top: 60 };
 const COLORS = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#9d755d"];
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
@@ -33,7 +33,7 @@ function panel(
   const x = (c: number) =>
     x0 + (concs.length === 1 ? PANEL.w / 2 : (concs.indexOf(c) / (concs.length - 1)) * PANEL.w);
   const parts = [
-    `<text x="${x0 + PANEL.w / 2}" y="${PANEL.top - 20}" text-anchor="middle" font-size="15">${escape(title)}</text>`,
+    `<text x="${x0 + PANEL.w / 2}" y="${PANEL.top - 20}" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
     `<rect x="${x0}" y="${PANEL.top}" width="${PANEL.w}" height="${PANEL.h}" fill="none" stroke="#999"/>`,
   ];
   for (const t of ticks) {
@@ -72,12 +72,12 @@ export function chartSvg(cells: readonly Cell[], subtitle: string): string {
     .map((s, i) => {
       const lx = 90 + i * 160;
       const color = COLORS[i % COLORS.length];
-      return `<rect x="${lx}" y="${H - 22}" width="14" height="4" fill="${color}"/><text x="${lx + 20}" y="${H - 16}" font-size="12">${escape(s)}</text>`;
+      return `<rect x="${lx}" y="${H - 22}" width="14" height="4" fill="${color}"/><text x="${lx + 20}" y="${H - 16}" font-size="12">${escapeXml(s)}</text>`;
     })
     .join("\n");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">
 <rect width="100%" height="100%" fill="white"/>
-<text x="${W / 2}" y="18" text-anchor="middle" font-size="12" fill="#555">${escape(subtitle)}</text>
+<text x="${W / 2}" y="18" text-anchor="middle" font-size="12" fill="#555">${escapeXml(subtitle)}</text>
 ${panel(cells, 90, "throughput (req/s; signatures/s for batches)", (c) => c.throughput, "")}
 ${panel(cells, 90 + PANEL.w + 90, "p99 latency", (c) => c.p99Ms, "ms")}
 ${legend}
