@@ -217,10 +217,8 @@ class PostgresStore implements Store {
     next: AuditHead,
     events: readonly AuditEvent[],
   ): Promise<boolean> {
-    const rows = events.map(eventParams);
-    const columns = AUDIT_EVENT_COLUMNS.map((_, i) => rows.map((row) => row[i] ?? null));
     const r = await this.#q(APPEND_IF_HEAD, [
-      ...columns,
+      ...eventColumns(events),
       expected?.seq ?? null,
       expected?.hash ?? null,
       next.seq,
@@ -319,8 +317,12 @@ class PostgresStore implements Store {
 async function insertBatch(q: Query, head: AuditHead | null, events: readonly AuditEvent[]): Promise<void> {
   const next = headAfter(head, events);
   if (next === null || next === head) return;
-  const rows = events.map(eventParams);
-  const columns = AUDIT_EVENT_COLUMNS.map((_, i) => rows.map((row) => row[i] ?? null));
   // One round trip: the rows and the head move in one statement.
-  await q(INSERT_EVENTS_AND_HEAD, [...columns, next.seq, next.hash]);
+  await q(INSERT_EVENTS_AND_HEAD, [...eventColumns(events), next.seq, next.hash]);
+}
+
+/** The events as one array per column, for the `unnest` insert. */
+function eventColumns(events: readonly AuditEvent[]): Array<Array<string | number | null>> {
+  const rows = events.map(eventParams);
+  return AUDIT_EVENT_COLUMNS.map((_, i) => rows.map((row) => row[i] ?? null));
 }
